@@ -1,0 +1,3 @@
+from cycler_cli.cli import main
+
+main()

@@ -1,0 +1,163 @@
+"""What the BioLogic readers (.mpr binary and .mpt/.txt text) share: BioLogic column names ->
+the canonical :class:`~cycler_cli.model.CyclingData`.
+
+Both readers hand :func:`to_cycling_data` a dict ``{BioLogic column name: numpy array}`` using
+the names EC-Lab writes in ``.mpt`` headers (galvani uses the same names for ``.mpr`` columns),
+so the same run read from either format goes through one code path and gives the same
+``CyclingData`` (the cross-format test relies on this).
+
+Choices, each recorded in ``meta.inferred`` when it applies:
+
+* voltage: ``Ecell/V`` > ``Ewe-Ece/V`` > ``Ewe/V`` > ``<Ewe>/V`` > ``<Ewe/V>``;
+* current (A, positive = oxidation at the working electrode = charge, BioLogic's own sign):
+  ``I/mA`` > ``<I>/mA`` > derived. Raw GCPL ``.mpr`` files usually carry no current column:
+  then galvanostatic points (``mode == 1``) take the set point ``control/V/mA`` (or
+  ``control/mA``), rest points (``mode == 3``) take 0, and every other point takes
+  ``dq/mA.h ÷ Δt`` (mAh → mA·s, so ``× 3600 / Δt``);
+* cycle / half-cycle: the file's ``cycle number`` / ``half cycle`` when present and not stuck,
+  else derived from the current sign (:mod:`cycler_cli.cycles`);
+* ``charge_ah``: ``(Q-Qo)/mA.h`` when present, else the running sum of ``dq/mA.h``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cycler_cli.cycles import label_cycles, label_half_cycles
+from cycler_cli.errors import MissingColumnError
+from cycler_cli.model import ColumnInfo, CyclingData, RunMeta, build_frame
+
+VOLTAGE_PRIORITY = ("Ecell/V", "Ewe-Ece/V", "Ewe/V", "<Ewe>/V", "<Ewe/V>")
+CURRENT_PRIORITY = ("I/mA", "<I>/mA")
+CONTROL_CURRENT = ("control/V/mA", "control/mA")
+DQ_COLUMNS = ("dq/mA.h", "dQ/mA.h")
+TEMPERATURE_COLUMNS = ("Temperature/°C", "T/°C", "Temperature/\xb0C")
+
+MODE_CC, MODE_CV, MODE_REST = 1, 2, 3
+
+
+def _first(columns: dict[str, np.ndarray], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        if name in columns:
+            return name
+    return None
+
+
+def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] | None:
+    """Current in mA rebuilt from set point, mode and charge increments, with a description.
+
+    Returns ``None`` when the columns do not allow it."""
+    time_s = np.asarray(columns["time/s"], dtype=np.float64)
+    mode = columns.get("mode")
+    control = _first(columns, CONTROL_CURRENT)
+    dq = _first(columns, DQ_COLUMNS)
+    from_dq = None
+    if dq is not None:
+        dq_mah = np.asarray(columns[dq], dtype=np.float64)
+        dt = np.diff(time_s, prepend=np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            from_dq = np.where(dt > 0, dq_mah * 3600.0 / dt, np.nan)
+    if mode is not None and control is not None:
+        mode = np.asarray(mode)
+        current = np.asarray(columns[control], dtype=np.float64).copy()
+        other = mode != MODE_CC
+        if from_dq is not None:
+            current[other] = from_dq[other]
+            how = f"{control} where mode is galvanostatic, {dq} / time step elsewhere"
+        else:
+            current[other] = np.nan
+            how = f"{control} where mode is galvanostatic (no charge column for other points)"
+        current[mode == MODE_REST] = 0.0
+        return current, how
+    if from_dq is not None:
+        return from_dq, f"{dq} / time step"
+    return None
+
+
+def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units: dict[str, str] | None = None) -> CyclingData:
+    """Canonical data from BioLogic-named columns (see module docstring).
+
+    ``columns`` maps BioLogic names to 1-D arrays of equal length; ``meta`` is completed in place
+    (``columns``, ``inferred``, ``cycle_source``)."""
+    if "time/s" not in columns:
+        raise MissingColumnError(
+            "no time/s column", hint="export the run from EC-Lab with the time/s column"
+        )
+    n = len(columns["time/s"])
+    out: dict[str, np.ndarray] = {"time_s": np.asarray(columns["time/s"], dtype=np.float64)}
+    info = [ColumnInfo("time_s", "time/s", "s")]
+
+    vname = _first(columns, VOLTAGE_PRIORITY)
+    if vname is None:
+        raise MissingColumnError(
+            "no voltage column (Ecell/V, Ewe-Ece/V or Ewe/V)",
+            hint="export the run with Ewe/V or Ecell/V",
+        )
+    out["voltage_v"] = np.asarray(columns[vname], dtype=np.float64)
+    info.append(ColumnInfo("voltage_v", vname, "V"))
+
+    iname = _first(columns, CURRENT_PRIORITY)
+    if iname is not None:
+        current_ma = np.asarray(columns[iname], dtype=np.float64)
+        info.append(ColumnInfo("current_a", iname, "mA"))
+    else:
+        derived = derive_current_ma(columns) if n else (np.zeros(0), "empty run")
+        if derived is None:
+            raise MissingColumnError(
+                "no current: neither I/mA nor a set point (control/V/mA with mode) nor dq/mA.h",
+                hint="export the run with I/mA, or use an .mpr that records control/V/mA",
+            )
+        current_ma, how = derived
+        meta.inferred.append(f"current derived from {how}")
+        info.append(ColumnInfo("current_a", f"derived: {how}", "mA"))
+    out["current_a"] = current_ma / 1000.0
+
+    half_file = columns.get("half cycle")
+    cycle_file = columns.get("cycle number")
+    derived_half = label_half_cycles(out["current_a"])
+    if half_file is not None and n and np.ptp(np.asarray(half_file)) > 0:
+        out["half_cycle"] = np.asarray(half_file, dtype=np.int64)
+        info.append(ColumnInfo("half_cycle", "half cycle", ""))
+        if cycle_file is not None:
+            out["cycle"] = np.asarray(cycle_file, dtype=np.float64).astype(np.int64)
+            info.append(ColumnInfo("cycle", "cycle number", ""))
+        else:
+            out["cycle"] = label_cycles(out["half_cycle"])
+            info.append(ColumnInfo("cycle", "derived: ceil(half cycle / 2)", ""))
+        meta.cycle_source = "file"
+    else:
+        out["half_cycle"] = derived_half
+        out["cycle"] = label_cycles(derived_half)
+        info.append(ColumnInfo("half_cycle", "derived: sign of current", ""))
+        info.append(ColumnInfo("cycle", "derived: sign of current", ""))
+        meta.cycle_source = "derived from current sign"
+        if n and derived_half.max() > 0:
+            why = "is stuck" if half_file is not None else "is absent"
+            meta.inferred.append(f"half-cycles and cycles derived from the sign of the current (the file's half cycle column {why})")
+
+    if "Ns" in columns:
+        out["step"] = np.asarray(columns["Ns"], dtype=np.int64)
+        info.append(ColumnInfo("step", "Ns", ""))
+    else:
+        out["step"] = np.zeros(n, dtype=np.int64)
+
+    if "(Q-Qo)/mA.h" in columns:
+        out["charge_ah"] = np.asarray(columns["(Q-Qo)/mA.h"], dtype=np.float64) / 1000.0
+        info.append(ColumnInfo("charge_ah", "(Q-Qo)/mA.h", "mAh"))
+    else:
+        dq = _first(columns, DQ_COLUMNS)
+        if dq is not None:
+            out["charge_ah"] = np.cumsum(np.nan_to_num(np.asarray(columns[dq], dtype=np.float64))) / 1000.0
+            info.append(ColumnInfo("charge_ah", f"derived: running sum of {dq}", "mAh"))
+
+    tname = _first(columns, TEMPERATURE_COLUMNS)
+    if tname is not None:
+        out["temperature_c"] = np.asarray(columns[tname], dtype=np.float64)
+        info.append(ColumnInfo("temperature_c", tname, "°C"))
+
+    if "mode" in columns:
+        out["control_mode"] = np.asarray(columns["mode"], dtype=np.int8)
+        info.append(ColumnInfo("control_mode", "mode", ""))
+
+    meta.columns = info
+    return CyclingData(build_frame(out), meta)

@@ -1,0 +1,184 @@
+"""The data contract between readers (``io/``) and analysis: :class:`CyclingData`.
+
+A reader returns ``CyclingData(frame, meta)``. The frame has one row per recorded point and
+canonical columns whose names carry their units:
+
+=================  =======  ==============================================================
+column             dtype    meaning
+=================  =======  ==============================================================
+``time_s``         float64  seconds since the start of the run (the file's own origin)
+``voltage_v``      float64  cell voltage, V (BioLogic priority: Ecell > Ewe-Ece > Ewe)
+``current_a``      float64  A; **positive = charge = oxidation at the working electrode**
+``cycle``          int64    cycle index as the file numbers it, else derived (see meta)
+``half_cycle``     int64    half-cycle index as the file numbers it, else derived
+``step``           int64    program step / sequence index (BioLogic ``Ns``), else 0
+=================  =======  ==============================================================
+
+Optional columns, present only when the file carries them:
+
+``charge_ah`` (float64, cumulative net charge since the start, same sign as ``current_a``;
+BioLogic ``(Q-Qo)``), ``energy_wh`` (float64), ``temperature_c`` (float64),
+``control_mode`` (int8: 1 galvanostatic, 2 potentiostatic, 3 rest/open circuit, 0 unknown).
+
+Raw vendor column names never appear in the frame; ``meta.columns`` records which source
+column each canonical column came from. The frame is validated once, in ``__post_init__``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REQUIRED_COLUMNS: dict[str, str] = {
+    "time_s": "float64",
+    "voltage_v": "float64",
+    "current_a": "float64",
+    "cycle": "int64",
+    "half_cycle": "int64",
+    "step": "int64",
+}
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "charge_ah": "float64",
+    "energy_wh": "float64",
+    "temperature_c": "float64",
+    "control_mode": "int8",
+}
+CANONICAL_COLUMNS: dict[str, str] = {**REQUIRED_COLUMNS, **OPTIONAL_COLUMNS}
+CANONICAL_UNITS: dict[str, str] = {
+    "time_s": "s",
+    "voltage_v": "V",
+    "current_a": "A",
+    "cycle": "",
+    "half_cycle": "",
+    "step": "",
+    "charge_ah": "Ah",
+    "energy_wh": "Wh",
+    "temperature_c": "°C",
+    "control_mode": "",
+}
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """Where a canonical column came from: ``source`` is the vendor's column name (or a
+    description such as ``derived: control/V/mA where mode == 1``), ``unit`` the unit the
+    source used before scaling."""
+
+    canonical: str
+    source: str
+    unit: str
+
+    def to_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class RunMeta:
+    """What is known about a run besides its points.
+
+    Masses are in mg and areas in cm²; ``None`` means "not set" (EC-Lab's placeholder
+    defaults 0.001 mg, 0.001 cm², 7000 mg come out as ``None``).
+    ``inferred`` lists every guess the reader made, in words a user can check;
+    ``warnings`` lists problems that did not stop the read. ``rows_skipped`` maps a reason to
+    the number of rows skipped for it: ``rows_read + sum(rows_skipped.values())`` is the
+    number of data rows in the file.
+    """
+
+    source: str
+    reader: str
+    sha256: str = ""
+    format_version: str | None = None
+    technique: str | None = None
+    start_time: datetime | None = None
+    active_mass_mg: float | None = None
+    characteristic_mass_mg: float | None = None
+    electrode_area_cm2: float | None = None
+    columns: list[ColumnInfo] = field(default_factory=list)
+    inferred: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_skipped: dict[str, int] = field(default_factory=dict)
+    cycle_source: str = "file"  # "file" or "derived from current sign"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "reader": self.reader,
+            "sha256": self.sha256,
+            "format_version": self.format_version,
+            "technique": self.technique,
+            "start_time": self.start_time.isoformat() if self.start_time else None,
+            "active_mass_mg": self.active_mass_mg,
+            "characteristic_mass_mg": self.characteristic_mass_mg,
+            "electrode_area_cm2": self.electrode_area_cm2,
+            "columns": [c.to_dict() for c in self.columns],
+            "inferred": list(self.inferred),
+            "warnings": list(self.warnings),
+            "rows_read": self.rows_read,
+            "rows_skipped": dict(self.rows_skipped),
+            "cycle_source": self.cycle_source,
+        }
+
+
+class ContractError(ValueError):
+    """A reader built a frame that breaks the contract: a bug in cycler, not in the file."""
+
+
+@dataclass
+class CyclingData:
+    """One run: ``frame`` (canonical columns, see module docstring) and ``meta``."""
+
+    frame: pd.DataFrame
+    meta: RunMeta
+
+    def __post_init__(self) -> None:
+        frame = self.frame
+        missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ContractError(f"reader {self.meta.reader!r} left out columns {missing}")
+        unknown = [c for c in frame.columns if c not in CANONICAL_COLUMNS]
+        if unknown:
+            raise ContractError(f"reader {self.meta.reader!r} left non-canonical columns {unknown}")
+        for name in frame.columns:
+            want = CANONICAL_COLUMNS[name]
+            if str(frame[name].dtype) != want:
+                raise ContractError(
+                    f"reader {self.meta.reader!r}: column {name} is {frame[name].dtype}, not {want}"
+                )
+        if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
+            raise ContractError(f"reader {self.meta.reader!r}: frame index must be a RangeIndex from 0")
+        self.meta.rows_read = len(frame)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def is_empty(self) -> bool:
+        return len(self.frame) == 0
+
+    def column(self, name: str) -> np.ndarray:
+        """The column as a numpy array (no copy where pandas allows)."""
+        return self.frame[name].to_numpy()
+
+
+def build_frame(
+    columns: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """Assemble a contract frame from canonical arrays, casting each to its contract dtype.
+
+    Missing index columns (``cycle``, ``half_cycle``, ``step``) must be filled by the caller
+    (see :func:`cycler_cli.cycles.label_cycles`). Unknown names raise :class:`ContractError`.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        if name not in CANONICAL_COLUMNS:
+            raise ContractError(f"non-canonical column {name!r}")
+        out[name] = np.asarray(values).astype(CANONICAL_COLUMNS[name], copy=False)
+    order = [c for c in CANONICAL_COLUMNS if c in out]
+    return pd.DataFrame({c: out[c] for c in order})

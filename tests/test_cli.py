@@ -1,0 +1,45 @@
+"""CLI contract: version, help, and one test per exit code of ``inspect``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from cycler_cli import __version__
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"cycler {__version__}"
+
+
+def test_version_imports_no_heavy_modules():
+    code = (
+        "import sys; from cycler_cli.cli import main; sys.argv=['cycler','--version'];\n"
+        "try: main()\nexcept SystemExit: pass\n"
+        "heavy=[m for m in ('pandas','scipy','galvani','numpy') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]"), out
+
+
+def test_empty_file_exits_3_with_one_line(cli, tmp_path):
+    empty = tmp_path / "empty.mpr"
+    empty.write_bytes(b"")
+    result = cli("inspect", empty)
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "empty.mpr" in lines[0] and "empty" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_exits_3(cli, tmp_path):
+    result = cli("inspect", tmp_path / "nope.mpr")
+    assert result.exit_code == 3
+    assert "no such file" in result.stderr
+
+
+def test_unknown_option_exits_2(cli):
+    result = cli("inspect", "--no-such-option", "x")
+    assert result.exit_code == 2
