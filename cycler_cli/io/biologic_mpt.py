@@ -1,0 +1,522 @@
+"""BioLogic EC-Lab / BT-Lab text exports (``.mpt``, ``.txt``, headerless ``.csv``): the reader.
+
+What it reads (by content, whatever the file is named):
+
+* **full exports**: line 1 ``EC-Lab ASCII FILE`` or ``BT-Lab ASCII FILE``, line 2
+  ``Nb header lines : N``, the column header on line N. N = 3 means no metadata block (exports
+  made from an ``.mpr``). The lines in between are the settings block this module mines for
+  metadata (below);
+* **headerless exports**: the first line is already the column header, made of BioLogic column
+  names (``mode\\tox/red\\t…`` from EC-Lab's "export as text" without the header option; the
+  ``;``-separated auto-export CSV that BT-Lab writes, with a leading unnamed index column).
+
+Text details handled: CRLF or LF; UTF-8 (with or without BOM) or a Windows code page
+(latin-1/cp1252: µ = 0xB5, ° = 0xB0, ² = 0xB2), sniffed; a decimal comma or point, sniffed from
+the data (``1,9999814E+005`` under FR/DE locales); tab, ``;`` or ``,`` separators, sniffed from
+the column header; a trailing separator at the end of each line; column names with stray
+spaces or a ``°``/``µ`` turned into U+FFFD by an earlier re-encoding (``Temperature/\\ufffdC``).
+
+The data block is parsed with one ``pandas.read_csv`` call. Lines that are not data points are
+skipped and counted in ``meta.rows_skipped`` by reason: ``blank line``, ``repeated column
+header``, ``short row (fewer fields than the column header)``, ``time/s is not a number or
+date``. A non-numeric value in any other column becomes NaN and is reported in
+``meta.warnings`` with its count.
+
+Then :func:`cycler_cli.io.biologic_common.to_cycling_data` maps the BioLogic columns to the
+canonical frame (voltage, current, cycle choices are documented there), the same path the
+``.mpr`` reader takes, so a run reads the same from either format.
+
+Reader-specific choices, recorded in ``meta.inferred`` when they apply:
+
+* ``time/s`` written as an absolute date-time (``%m/%d/%Y %H:%M:%S.%f``, BT-Lab's "absolute
+  time" export) becomes seconds since the first point, and ``start_time`` that first point;
+* ``mode`` / ``ox`` / ``error`` columns holding the whole BioLogic flag byte (seen in BT-Lab
+  auto-export CSVs: every flag column repeats one number up to 255) are masked to the mode
+  bits (``& 0x03``);
+* a run with no current column, no set point and no charge increment whose every point is rest
+  (``mode == 3``: Open Circuit Voltage, Wait) gets a current of 0;
+* an index column (``mode``, ``Ns``, ``half cycle``, ``cycle number``, ``ox/red``) with missing
+  values is not used (a warning says so), so cycles are derived instead of invented.
+
+Metadata from the header block:
+
+* ``technique``: line 4 of a full header (e.g. ``Galvanostatic Cycling with Potential
+  Limitation``, ``Modulo Bat``);
+* ``format_version``: ``EC-Lab v11.50`` / ``BT-Lab v1.79`` from the ``… for windows vX
+  (software)`` line;
+* ``start_time``: ``Acquisition started on : MM/DD/YYYY HH:MM:SS(.fff)`` (naive, local time of
+  the instrument PC, as EC-Lab writes it);
+* ``active_mass_mg`` (``Mass of active material``), ``characteristic_mass_mg``
+  (``Characteristic mass``, g or mg) and ``electrode_area_cm2`` (``Electrode surface area``,
+  cm² or mm²), with a decimal comma where the locale wrote one. The printed value ``0``, EC-Lab's
+  placeholder ``0.001`` (whatever the mass unit: older versions print ``0.001 g``, newer
+  ``0.001 mg``) and ``7000 mg`` mean "not set" and give ``None``;
+* ``Battery capacity`` in mAh goes to ``meta.extra["battery_capacity_mah"]``.
+
+Known uncertainties: EC-Lab writes the header in the Windows locale of the acquiring PC, so
+month/day order is assumed to be US (``MM/DD/YYYY``) as in every file seen; files whose
+``time/s`` is a date-time lose sub-millisecond precision; the ``0.001`` placeholder rule
+would misread a real 1 µg (or 1 mg written as ``0.001 g``) electrode as "not set".
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from cycler_cli.errors import CorruptFileError, MissingColumnError
+from cycler_cli.io import text as textio
+from cycler_cli.io.biologic_common import CONTROL_CURRENT, CURRENT_PRIORITY, DQ_COLUMNS, VOLTAGE_PRIORITY
+from cycler_cli.model import CyclingData, RunMeta
+
+NAME = "biologic-mpt"
+DESCRIPTION = "BioLogic EC-Lab / BT-Lab text export (.mpt, .txt, headerless .csv)"
+
+_MAGIC = re.compile(r"^\ufeff?\s*(EC-Lab|BT-Lab) ASCII FILE\s*$", re.IGNORECASE)
+_NB_HEADER = re.compile(r"^\s*Nb header lines\s*:\s*(\d+)\s*$", re.IGNORECASE)
+_SEPARATORS = ("\t", ";", ",")
+
+#: Column names EC-Lab / BT-Lab write (after U+FFFD repair), used to recognise a headerless
+#: export by its first line. Not exhaustive: a first line with ``time/s`` and a voltage column
+#: is claimed whatever else it holds.
+KNOWN_COLUMNS: frozenset[str] = frozenset(
+    """mode|ox/red|ox|error|control changes|Ns changes|counter inc.|Ns|I Range|time/s|step time/s
+    |cycle time/s|charge time/s|discharge time/s|control/V/mA|control/V|control/mA|Ewe/V|Ecell/V
+    |Ece/V|Ewe-Ece/V|<Ewe>/V|<Ewe/V>|<Ece>/V|<Ewe-Ece>/V|<EcellX>/V|I/mA|<I>/mA|dq/mA.h|dQ/mA.h
+    |DQ/mA.h|(Q-Qo)/mA.h|(Q-Qo)/C|dQ/C|Q charge/discharge/mA.h|Q charge/mA.h|Q discharge/mA.h
+    |Capacity/mA.h|Efficiency/%|half cycle|cycle number|z cycle|x|P/W|Pwe/W|R/Ohm|Rapp/Ohm
+    |Rcmp/Ohm||Energy|/W.h|Energy/W.h|Energy charge/W.h|Energy discharge/W.h
+    |Energy we charge/W.h|Energy we discharge/W.h|Energy ce charge/W.h|Energy ce discharge/W.h
+    |Capacitance charge/µF|Capacitance discharge/µF|Temperature/°C|T/°C|control/°C|freq/Hz
+    |Re(Z)/Ohm|-Im(Z)/Ohm||Z|/Ohm|Phase(Z)/deg||Ewe|/V||I|/A|Cs/µF|Cp/µF|Analog IN 1/V
+    |Analog IN 2/V|Analog OUT/V|Tech Num|Loop|cycle_index""".replace("\n", "").replace(" |", "|").split("|")
+)
+KNOWN_COLUMNS = frozenset(name.strip() for name in KNOWN_COLUMNS if name.strip())
+
+#: Columns that index points (integers in the contract): unusable when any value is missing.
+INDEX_COLUMNS = ("mode", "ox/red", "Ns", "half cycle", "cycle number")
+#: Header-less BT-Lab CSVs spell some columns differently.
+ALIASES = {"ox": "ox/red"}
+
+REASON_BLANK = "blank line"
+REASON_HEADER = "repeated column header"
+REASON_SHORT = "short row (fewer fields than the column header)"
+REASON_TIME = "time/s is not a number or date"
+
+#: Header metadata lines: ``label : value unit``.
+_META_LINE = re.compile(r"^\s*(?P<label>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
+_NUMBER_UNIT = re.compile(r"^(?P<num>[-+]?\d+(?:[.,]\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>\S*)")
+_VERSION = re.compile(r"^\s*(EC-Lab|BT-Lab)\s+for\s+windows\s+v\s*([\d.]+)", re.IGNORECASE)
+_DATETIME = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?$")
+
+_MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "µg": 1e-3, "ug": 1e-3, "kg": 1e6}
+_AREA_TO_CM2 = {"cm²": 1.0, "cm2": 1.0, "mm²": 0.01, "mm2": 0.01, "m²": 1e4, "m2": 1e4}
+_CAPACITY_TO_MAH = {"mA.h": 1.0, "A.h": 1000.0, "µA.h": 1e-3, "uA.h": 1e-3, "mAh": 1.0, "Ah": 1000.0}
+
+
+# ----------------------------------------------------------------------------------------------
+# sniffing
+
+
+def _split_names(line: str, sep: str) -> list[str]:
+    return [repair_name(name) for name in line.split(sep)]
+
+
+def _guess_separator(header_line: str) -> str:
+    """The separator of a column-header line: the candidate that splits it most (tab wins ties)."""
+    counts = {sep: header_line.count(sep) for sep in _SEPARATORS}
+    best = max(_SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else "\t"
+
+
+def repair_name(name: str) -> str:
+    """A column name as EC-Lab meant it: spaces stripped, a U+FFFD left by a lossy re-encoding
+    turned back into ``°`` (before ``C``) or ``µ`` (anywhere else), aliases applied."""
+    name = name.strip()
+    if "\ufffd" in name:
+        name = re.sub("\ufffd(?=[Cc])", "°", name).replace("\ufffd", "µ")
+    return ALIASES.get(name, name)
+
+
+def looks_like_header(line: str) -> bool:
+    """Is ``line`` a BioLogic column header? ``time/s`` plus a voltage column, or a voltage
+    column and nothing but known BioLogic names (at least two)."""
+    names = [n for n in _split_names(line, _guess_separator(line)) if n]
+    if not any(n in VOLTAGE_PRIORITY for n in names):
+        return False
+    return "time/s" in names or (len(names) >= 2 and all(n in KNOWN_COLUMNS for n in names))
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    """Claim a file whose first line is the EC-Lab/BT-Lab magic or a BioLogic column header."""
+    text, _ = textio.decode(head[:8192])
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if _MAGIC.match(first):
+        return True
+    return looks_like_header(first)
+
+
+# ----------------------------------------------------------------------------------------------
+# header block
+
+
+def _number(text: str) -> tuple[float, str] | None:
+    match = _NUMBER_UNIT.match(text.strip())
+    if not match:
+        return None
+    return float(match.group("num").replace(",", ".")), repair_name(match.group("unit"))
+
+
+def _parse_datetime(value: str) -> datetime | None:
+    value = value.strip().replace(",", ".")
+    for fmt in ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _scaled(value_unit: tuple[float, str] | None, table: dict[str, float]) -> tuple[float | None, str | None]:
+    """``(value in the table's unit, None)`` or ``(None, problem)``."""
+    if value_unit is None:
+        return None, "no number"
+    value, unit = value_unit
+    unit = unit.replace("\ufffd", "²") if unit.startswith(("cm", "mm", "m")) else unit
+    if unit not in table:
+        return None, f"unknown unit {unit!r}"
+    return value * table[unit], None
+
+
+def parse_header(lines: list[str], meta: RunMeta) -> None:
+    """Fill ``meta`` from the metadata lines of a full header (lines 3 .. N-1; see the module
+    docstring for which labels are read and how placeholders are treated)."""
+    if len(lines) >= 2:
+        technique = lines[1].strip()  # line 4 of the file: lines[] starts at line 3
+        if technique and ":" not in technique:
+            meta.technique = technique
+    for line in lines:
+        version = _VERSION.match(line)
+        if version and meta.format_version is None:
+            product = "EC-Lab" if version.group(1).upper() == "EC-LAB" else "BT-Lab"
+            meta.format_version = f"{product} v{version.group(2)}"
+            continue
+        match = _META_LINE.match(line)
+        if not match:
+            continue
+        label, value = match.group("label").strip().lower(), match.group("value")
+        if label == "acquisition started on" and meta.start_time is None:
+            meta.start_time = _parse_datetime(value)
+            if meta.start_time is None:
+                meta.warnings.append(f"could not read the acquisition start {value!r}")
+        elif label == "mass of active material":
+            meta.active_mass_mg = _setting(value, _MASS_TO_MG, "active mass", meta)
+        elif label == "characteristic mass":
+            meta.characteristic_mass_mg = _setting(value, _MASS_TO_MG, "characteristic mass", meta)
+        elif label == "electrode surface area":
+            meta.electrode_area_cm2 = _setting(value, _AREA_TO_CM2, "electrode surface area", meta)
+        elif label == "battery capacity":
+            capacity, _ = _scaled(_number(value), _CAPACITY_TO_MAH)
+            if capacity:
+                meta.extra["battery_capacity_mah"] = capacity
+
+
+def _setting(value: str, table: dict[str, float], what: str, meta: RunMeta) -> float | None:
+    number = _number(value)
+    if number is not None and (number[0] == 0.0 or number[0] == 0.001 or (number == (7000.0, "mg"))):
+        return None  # EC-Lab's "not set" placeholders
+    scaled, problem = _scaled(number, table)
+    if problem:
+        meta.warnings.append(f"{what} {value!r} not understood ({problem}); left unset")
+    return scaled
+
+
+# ----------------------------------------------------------------------------------------------
+# data block
+
+
+def _locate(text: str, path: Path) -> tuple[list[str], str, str, bool]:
+    """Split the decoded file into ``(metadata lines, column header line, data text, full)``."""
+    first_end = text.find("\n")
+    first = (text if first_end < 0 else text[:first_end]).rstrip("\r")
+    if not _MAGIC.match(first):
+        if not looks_like_header(first):
+            raise CorruptFileError(
+                "neither the EC-Lab/BT-Lab ASCII magic line nor a BioLogic column header on line 1",
+                path=str(path), hint="export the run from EC-Lab with 'Export as text', or pass --reader NAME",
+            )
+        return [], first, "" if first_end < 0 else text[first_end + 1:], False
+    # Only the header block is split into a list; the data block stays one string.
+    head_lines: list[str] = []
+    pos = first_end + 1
+    nb_match = None
+    end = text.find("\n", pos)
+    second = text[pos:end if end >= 0 else len(text)].rstrip("\r")
+    nb_match = _NB_HEADER.match(second)
+    if nb_match is None:
+        raise CorruptFileError(
+            f"line 2 should read 'Nb header lines : N', not {second[:60]!r}",
+            path=str(path), hint="re-export the run from EC-Lab; the header block is damaged",
+        )
+    n_header = int(nb_match.group(1))
+    if n_header < 3:
+        raise CorruptFileError(
+            f"'Nb header lines : {n_header}' is below 3, the smallest EC-Lab writes",
+            path=str(path), hint="re-export the run from EC-Lab; the header block is damaged",
+        )
+    pos = end + 1 if end >= 0 else len(text)
+    for _ in range(n_header - 2):  # lines 3..N: a loop over header lines, not data rows
+        if pos >= len(text):
+            raise CorruptFileError(
+                f"the header announces {n_header} lines but the file ends after {2 + len(head_lines)}",
+                path=str(path), hint="the export is truncated; re-export the run from EC-Lab",
+            )
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        head_lines.append(text[pos:end].rstrip("\r"))
+        pos = end + 1
+    column_line = head_lines.pop()
+    return head_lines, column_line, text[pos:], True
+
+
+def _column_names(column_line: str, sep: str, meta: RunMeta, path: Path) -> list[str | None]:
+    """Names per field position; ``None`` for fields to drop (unnamed, duplicate)."""
+    raw = _split_names(column_line, sep)
+    while raw and raw[-1] == "":  # EC-Lab ends the header line with a separator
+        raw.pop()
+    names: list[str | None] = []
+    seen: set[str] = set()
+    for position, name in enumerate(raw):  # a loop over columns
+        if not name:
+            meta.inferred.append(f"unnamed column {position + 1} ignored (an index written by the exporting tool)")
+            names.append(None)
+        elif name in seen:
+            meta.warnings.append(f"duplicate column {name!r}: the first one is used")
+            names.append(None)
+        else:
+            seen.add(name)
+            names.append(name)
+    if "time/s" not in seen and not any(n in seen for n in VOLTAGE_PRIORITY):
+        raise CorruptFileError(
+            f"the column header has neither time/s nor a voltage column: {column_line[:80]!r}",
+            path=str(path), hint="check 'Nb header lines' on line 2 points at the column header",
+        )
+    return names
+
+
+def _parse_block(data: str, column_line: str, names: list[str | None], sep: str, decimal: str,
+                 meta: RunMeta) -> dict[str, np.ndarray]:
+    """Parse the data text into ``{name: array}``, counting skipped lines in ``meta``."""
+    import pandas as pd
+
+    names = list(names)
+    n_named = len(names)
+    lines = pd.Series(data.split("\n"), dtype=object)
+    if len(lines) and lines.iloc[-1] == "":
+        lines = lines.iloc[:-1]  # the newline that ends the last line
+    lines = lines.str.rstrip("\r")
+    stripped = lines.str.strip()
+    blank = stripped == ""
+    header = stripped == column_line.strip()
+    n_fields = lines.str.count(re.escape(sep)) + 1
+    candidates = ~blank & ~header
+    if candidates.any() and int(n_fields[candidates].max()) < n_named:
+        # Every row is narrower than the header: the header names columns the data never
+        # holds (EC-Lab 11.61 PEIS writes "...\t\tEwe-Ece/V" after the last data column).
+        width_data = int(n_fields[candidates].max())
+        empty = [name for name in names[width_data:] if name is not None]
+        if empty:
+            meta.warnings.append(
+                f"the column header names {', '.join(map(repr, empty))} but no data row reaches "
+                "that far: those columns are left out"
+            )
+        names = names[:width_data]
+        n_named = width_data
+    short = (n_fields < n_named) & candidates
+    good = ~(blank | header | short)
+    for reason, mask in ((REASON_BLANK, blank), (REASON_HEADER, header), (REASON_SHORT, short)):
+        count = int(mask.sum())
+        if count:
+            meta.rows_skipped[reason] = meta.rows_skipped.get(reason, 0) + count
+    n_good = int(good.sum())
+    if n_good == 0:
+        return {name: np.zeros(0) for name in names if name is not None}
+    width = max(int(n_fields[good].max()), n_named)
+    source = data if n_good == len(lines) else "\n".join(lines[good].tolist())
+    frame = pd.read_csv(
+        io.StringIO(source), sep=sep, decimal=decimal, header=None, index_col=False,
+        names=list(range(width)), skip_blank_lines=False, engine="c", low_memory=False,
+        dtype={names.index("time/s"): "string"} if "time/s" in names else None,
+    )
+    extra = frame.iloc[:, n_named:]
+    if extra.shape[1] and extra.notna().to_numpy().any():
+        meta.warnings.append("values after the last named column are ignored")
+    out: dict[str, np.ndarray] = {}
+    keep = np.ones(len(frame), dtype=bool)
+    for position, name in enumerate(names):  # a loop over columns
+        if name is None:
+            continue
+        column = frame[position]
+        if name == "time/s":
+            values, bad = _time_column(column, decimal, meta)
+            keep &= ~bad
+        elif column.dtype.kind in "fiub":
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            numeric = pd.to_numeric(column.astype("string").str.replace(",", ".", regex=False)
+                                    if decimal == "," else column, errors="coerce")
+            lost = int((numeric.isna() & column.notna()).sum())
+            if lost:
+                meta.warnings.append(f"{lost} non-numeric value(s) in column {name!r} read as missing")
+            values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+        out[name] = values
+    dropped = int((~keep).sum())
+    if dropped:
+        meta.rows_skipped[REASON_TIME] = meta.rows_skipped.get(REASON_TIME, 0) + dropped
+        out = {name: values[keep] for name, values in out.items()}
+    return out
+
+
+def _time_column(column, decimal: str, meta: RunMeta) -> tuple[np.ndarray, np.ndarray]:
+    """``time/s`` as seconds, and a mask of rows whose time cannot be read.
+
+    Absolute date-times become seconds since the first readable point; ``meta.start_time``
+    becomes that point."""
+    import pandas as pd
+
+    text = column.astype("string").str.strip()
+    numeric = pd.to_numeric(text.str.replace(",", ".", regex=False) if decimal == "," else text, errors="coerce")
+    if numeric.notna().sum() * 2 >= text.notna().sum() or not text.notna().any():
+        values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, np.isnan(values)
+    stamp = text.str.replace(",", ".", regex=False)
+    parsed = pd.to_datetime(stamp, format="%m/%d/%Y %H:%M:%S.%f", errors="coerce")
+    missing = parsed.isna() & stamp.notna()
+    if missing.any():
+        parsed = parsed.fillna(pd.to_datetime(stamp, format="%m/%d/%Y %H:%M:%S", errors="coerce"))
+    bad = parsed.isna().to_numpy()
+    if bad.all():
+        return np.full(len(text), np.nan), bad
+    first = parsed[~bad].iloc[0]
+    seconds = (parsed - first).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+    meta.start_time = first.to_pydatetime()
+    meta.inferred.append(
+        "time/s holds absolute date-times (MM/DD/YYYY hh:mm:ss.fff): time_s counts seconds from the "
+        f"first point, {first.isoformat()}, which is taken as the start time"
+    )
+    return seconds, bad
+
+
+# ----------------------------------------------------------------------------------------------
+# column fixes before the common mapping
+
+
+def _fix_columns(columns: dict[str, np.ndarray], meta: RunMeta) -> None:
+    """Reader-level repairs (flag bytes, unusable index columns, OCV current); see module docstring."""
+    mode = columns.get("mode")
+    if mode is not None and len(mode) and np.nanmax(mode) > 3:
+        flags = [n for n in ("mode", "ox/red", "error") if n in columns]
+        columns["mode"] = np.where(np.isnan(mode), np.nan, np.nan_to_num(mode).astype(np.int64) & 0x03)
+        if "ox/red" in columns:
+            ox = columns["ox/red"]
+            columns["ox/red"] = np.where(np.isnan(ox), np.nan, (np.nan_to_num(ox).astype(np.int64) >> 2) & 0x01)
+        meta.inferred.append(
+            f"{', '.join(flags)} hold BioLogic's whole flag byte (values up to {int(np.nanmax(mode))}): "
+            "mode taken as its two low bits, ox/red as bit 2"
+        )
+    for name in INDEX_COLUMNS:
+        values = columns.get(name)
+        if values is not None and np.isnan(values).any():
+            del columns[name]
+            meta.warnings.append(
+                f"column {name!r} has {int(np.isnan(values).sum())} missing value(s) and is not used"
+            )
+    has_current = any(n in columns for n in CURRENT_PRIORITY + CONTROL_CURRENT + DQ_COLUMNS)
+    mode = columns.get("mode")
+    if not has_current and mode is not None and len(mode) and bool((mode == 3).all()):
+        columns["I/mA"] = np.zeros(len(mode))
+        meta.extra["current_source"] = "rest"
+        meta.inferred.append("current is 0: no current column and every point is rest (mode 3)")
+
+
+def _patch_rest_current(data: CyclingData) -> None:
+    if data.meta.extra.pop("current_source", None) == "rest":
+        data.meta.columns = [
+            type(c)(c.canonical, "derived: 0 at every point (mode 3, rest)", "mA") if c.canonical == "current_a" else c
+            for c in data.meta.columns
+        ]
+
+
+# ----------------------------------------------------------------------------------------------
+# the reader
+
+
+def read_columns(path: Path | str) -> tuple[dict[str, np.ndarray], RunMeta]:
+    """The file's data as ``{BioLogic column name: float64 array}`` plus the metadata, before the
+    canonical mapping. ``meta.rows_skipped`` is filled; ``meta.rows_read`` is the row count."""
+    from cycler_cli.io.registry import SNIFF_BYTES
+
+    path = Path(path)
+    raw = path.read_bytes()
+    encoding = textio.detect_encoding(raw[:SNIFF_BYTES])
+    text = raw.decode(encoding, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    meta = RunMeta(source=str(path), reader=NAME)
+    meta.extra["encoding"] = encoding
+    if encoding == "latin-1":
+        meta.inferred.append("text decoded as latin-1/cp1252 (the bytes are not UTF-8)")
+
+    head_lines, column_line, data, full = _locate(text, path)
+    meta.extra["header_block"] = full
+    if full:
+        parse_header(head_lines, meta)
+    sep = _guess_separator(column_line)
+    names = _column_names(column_line, sep, meta, path)
+    decimal = "," if textio.sniff_decimal_comma(data[:SNIFF_BYTES], sep) else "."
+    meta.extra["separator"] = sep
+    meta.extra["decimal"] = decimal
+    if decimal == ",":
+        meta.inferred.append("decimal comma (sniffed from the data)")
+    columns = _parse_block(data, column_line, names, sep, decimal, meta)
+    meta.rows_read = len(columns.get("time/s", next(iter(columns.values()), np.zeros(0))))
+    return columns, meta
+
+
+def read(path: Path | str) -> CyclingData:
+    """Read an EC-Lab / BT-Lab text export into :class:`CyclingData` (see module docstring)."""
+    from cycler_cli.io.biologic_common import to_cycling_data
+
+    columns, meta = read_columns(path)
+    if "time/s" not in columns:
+        raise MissingColumnError(
+            f"no time/s column (the file has only {', '.join(columns)}), so neither time nor current can be known",
+            path=str(path),
+            hint="re-export the run from EC-Lab with time/s, I/mA and Ewe/V (or Ecell/V) selected, or read the .mpr",
+        )
+    if meta.rows_read == 0:
+        meta.warnings.append("the file has a column header but no data rows: an empty run")
+    _fix_columns(columns, meta)
+    data = to_cycling_data(columns, meta)
+    _patch_rest_current(data)
+    return data
+
+
+class _Reader:
+    name = NAME
+    description = DESCRIPTION
+
+    @staticmethod
+    def sniff(head: bytes, path: Path) -> bool:
+        return sniff(head, path)
+
+    @staticmethod
+    def read(path: Path) -> CyclingData:
+        return read(path)
+
+
+READER = _Reader()
