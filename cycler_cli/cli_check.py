@@ -1,0 +1,137 @@
+"""``cycler check``: judge runs against stability rules and exit with the CI contract.
+
+Parse options -> :func:`cycler_cli.config.load_config` -> :func:`cycler_cli.verdicts.check_files`
+-> render (table, JSON or JUnit) -> exit code (0 pass/warn, 1 a verdict failed, 2 usage or
+config error, 3 a file could not be read or judged, 4 internal error; with several files the
+largest code wins, and every file is still reported). Module level imports typer and the
+standard library only (start-up time).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+
+class CellChoice(str, Enum):
+    auto = "auto"
+    symmetric = "symmetric"
+    full = "full"
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+
+
+def _split_ids(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+def _render_table(report: dict[str, Any], file=None) -> None:
+    from rich.console import Console
+
+    from cycler_cli.report.check_text import render_check
+
+    console = Console(file=file, width=120 if file is not None else None, no_color=file is not None, highlight=False)
+    console.print(render_check(report))
+
+
+def _render(report: dict[str, Any], fmt: CheckFormat) -> str:
+    if fmt is CheckFormat.json:
+        return json.dumps(report, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
+    from cycler_cli.report.junit import render_junit
+
+    return render_junit(report)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``check`` command to ``app``."""
+    from cycler_cli.cli import _err, _guard
+
+    @app.command("check")
+    @_guard
+    def check(
+        paths: Annotated[list[Path], typer.Argument(help="Cycler files to judge.", show_default=False)],
+        cell: Annotated[
+            Optional[CellChoice], typer.Option("--cell", help="Cell type: auto (detect), symmetric (Li|Li) or full.")
+        ] = None,
+        mass_mg: Annotated[Optional[float], typer.Option("--mass-mg", help="Active-material mass, mg (for mAh/g).")] = None,
+        area_cm2: Annotated[Optional[float], typer.Option("--area-cm2", help="Electrode area, cm² (for ASR and current density).")] = None,
+        reference_cycle: Annotated[
+            Optional[int], typer.Option("--reference-cycle", help="Cycle whose discharge capacity is 100 % retention.")
+        ] = None,
+        asr_ohm_cm2: Annotated[
+            Optional[float],
+            typer.Option("--asr-ohm-cm2", help="Impedance (EIS) ASR of the whole cell, Ω·cm², for resistance-consistency."),
+        ] = None,
+        config: Annotated[
+            Optional[Path], typer.Option("--config", help="TOML file with settings (see docs/config.md).")
+        ] = None,
+        select: Annotated[
+            Optional[list[str]], typer.Option("--select", help="Only these rule ids (comma-separated; repeatable).")
+        ] = None,
+        ignore: Annotated[
+            Optional[list[str]], typer.Option("--ignore", help="Leave out these rule ids (comma-separated; repeatable).")
+        ] = None,
+        set_: Annotated[
+            Optional[list[str]],
+            typer.Option("--set", help="Set one config key, e.g. full.capacity-fade.max-pct-per-cycle=0.2 (repeatable)."),
+        ] = None,
+        reader: Annotated[
+            Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
+        ] = None,
+        format: Annotated[
+            CheckFormat, typer.Option("--format", "-f", help="table (terminal), json, or junit (XML for CI test reports).")
+        ] = CheckFormat.table,
+        output: Annotated[
+            Optional[Path],
+            typer.Option("--output", "-o", help="Write the report to FILE; json/junit then also print the table on stdout."),
+        ] = None,
+    ) -> int:
+        """Judge runs against stability rules: exit 0 pass/warn, 1 fail, 2 usage/config, 3 input, 4 internal."""
+        from cycler_cli.config import load_config
+        from cycler_cli.errors import ConfigError
+        from cycler_cli.verdicts import check_files
+
+        cfg = load_config(
+            cli={
+                "cell": cell.value if cell is not None else None,
+                "mass-mg": mass_mg,
+                "area-cm2": area_cm2,
+                "reference-cycle": reference_cycle,
+                "asr-ohm-cm2": asr_ohm_cm2,
+                "select": _split_ids(select),
+                "ignore": _split_ids(ignore),
+            },
+            config_file=config,
+            set_items=set_ or (),
+        )
+        report = check_files(paths, cfg, reader=reader, on_error=lambda r: _err(str(r.error)))
+        data = report.to_dict()
+        if output is not None:
+            try:
+                with open(output, "w", encoding="utf-8", newline="\n") as fh:
+                    if format is CheckFormat.table:
+                        _render_table(data, file=fh)
+                    else:
+                        fh.write(_render(data, format))
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot write the report ({exc.strerror})", path=str(output), hint="check the -o path and its folder"
+                ) from None
+            if format is not CheckFormat.table:
+                _render_table(data)
+        elif format is CheckFormat.table:
+            _render_table(data)
+        else:
+            sys.stdout.write(_render(data, format))
+        return report.exit_code
