@@ -292,7 +292,7 @@ def _column_names(column_line: str, sep: str, meta: RunMeta, path: Path) -> list
     seen: set[str] = set()
     for position, name in enumerate(raw):  # a loop over columns
         if not name:
-            meta.inferred.append(f"unnamed column {position + 1} ignored (an index written by the exporting tool)")
+            meta.inferred.append(f"column {position + 1} has no name and is ignored")
             names.append(None)
         elif name in seen:
             meta.warnings.append(f"duplicate column {name!r}: the first one is used")
