@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cycler_cli.config import CheckConfig
 from cycler_cli.errors import EXIT_INTERNAL, ConfigError, CyclerError
 from cycler_cli.verdicts.report import CheckReport, FileReport, Verdict
 from cycler_cli.verdicts.rules import CELL_TYPES, min_cycles_gate, min_half_cycles_gate
+
+if TYPE_CHECKING:  # config imports the rules, so import it lazily here
+    from cycler_cli.config import CheckConfig
 
 
 def _gate(analysis: Mapping[str, Any], cell_type: str, config: CheckConfig) -> str | None:
@@ -28,12 +30,15 @@ def _gate(analysis: Mapping[str, Any], cell_type: str, config: CheckConfig) -> s
     return min_cycles_gate(analysis, int(params["min-cycles"]))
 
 
-def judge(analysis: Mapping[str, Any], config: CheckConfig | None = None, *, source: str | None = None) -> FileReport:
+def judge(analysis: Mapping[str, Any], config: "CheckConfig | None" = None, *, source: str | None = None) -> FileReport:
     """Apply the enabled rules of ``analysis["cell_type"]`` to one analysis dict.
 
     A rule that raises is a bug in cycler: the exception propagates (the CLI reports the file
     as an internal error) rather than being turned into a misleading verdict."""
-    config = config or CheckConfig()
+    if config is None:
+        from cycler_cli.config import CheckConfig
+
+        config = CheckConfig()
     source = source if source is not None else str(analysis.get("source", ""))
     cell_type = analysis.get("cell_type")
     if cell_type not in CELL_TYPES:
@@ -83,13 +88,16 @@ def check_file(path: Path | str, config: CheckConfig, *, reader: str | None = No
 
 def check_files(
     paths: Iterable[Path | str],
-    config: CheckConfig | None = None,
+    config: "CheckConfig | None" = None,
     *,
     reader: str | None = None,
     on_error: Callable[[FileReport], None] | None = None,
 ) -> CheckReport:
     """Check every file; ``on_error`` is called with each ``error`` report as it happens."""
-    config = config or CheckConfig()
+    if config is None:
+        from cycler_cli.config import CheckConfig
+
+        config = CheckConfig()
     reports = []
     for path in paths:
         report = check_file(path, config, reader=reader)
