@@ -1,0 +1,616 @@
+"""Shared machinery for the vendor table readers (CSV/TXT exports and Excel/binary frames).
+
+This module owns what every non-BioLogic reader does the same way:
+
+* **header units**: :func:`split_unit` splits ``Current (mA)``, ``Current(mA)``, ``Current [mA]``,
+  ``Current / mA``, ``Current#mA`` and ``Current_mA`` into a name and a unit; :data:`UNIT_SCALES`
+  turns the unit into a factor to the canonical unit (A, V, Ah, Wh, s, °C);
+* **alias tables**: a :class:`TableSpec` maps normalised vendor names (lower case, unit removed)
+  to *keys*: the canonical columns (``time_s``, ``voltage_v``, ``current_a``, ``cycle``, ``step``,
+  ``energy_wh``, ``temperature_c``) or the helper keys ``state`` (a C/D/R or step-type label),
+  ``q_charge_ah`` / ``q_discharge_ah`` (charge and discharge accumulators), ``q_step_ah`` (an
+  unsigned capacity that resets every step) and ``q_net_ah`` (cumulative net charge);
+* **text sniffing**: encoding (:mod:`cycler_cli.io.text`), the header line after any preamble,
+  the field separator (tab, ``;`` or ``,``) and the decimal comma;
+* **row accounting**: every line after the header is either a row of the frame or counted in
+  ``meta.rows_skipped`` under a reason (blank line, repeated header, non-numeric value, wrong
+  number of fields), so ``rows_read + sum(rows_skipped) == data lines in the file``;
+* **sign and charge**: the current sign is taken from a state column when the file's current
+  is unsigned (Maccor), and checked against it when signed (a file whose current is negative on
+  charge steps is flipped, with a warning); ``charge_ah`` is rebuilt from the file's own
+  capacity columns (:func:`net_charge_from_accumulators`, :func:`net_charge_from_step_capacity`).
+
+Parsing uses :func:`pandas.read_csv` (C engine) on whole columns, reading only the columns a
+spec needs; nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from cycler_cli.errors import InputError, MissingColumnError, NoDataError
+from cycler_cli.io.text import decode, sniff_decimal_comma
+from cycler_cli.model import ColumnInfo, CyclingData, RunMeta, build_frame
+
+#: Unit (lower case, as written in a header) -> (family, factor to the canonical unit).
+UNIT_SCALES: dict[str, tuple[str, float]] = {
+    "a": ("current", 1.0), "amps": ("current", 1.0), "amp": ("current", 1.0),
+    "ma": ("current", 1e-3), "µa": ("current", 1e-6), "μa": ("current", 1e-6), "ua": ("current", 1e-6),
+    "na": ("current", 1e-9),
+    "v": ("voltage", 1.0), "volts": ("voltage", 1.0), "mv": ("voltage", 1e-3),
+    "ah": ("charge", 1.0), "a.h": ("charge", 1.0), "a-h": ("charge", 1.0), "amp-hr": ("charge", 1.0),
+    "mah": ("charge", 1e-3), "ma.h": ("charge", 1e-3), "µah": ("charge", 1e-6), "uah": ("charge", 1e-6),
+    "μah": ("charge", 1e-6),
+    "wh": ("energy", 1.0), "w.h": ("energy", 1.0), "watt-hr": ("energy", 1.0), "mwh": ("energy", 1e-3),
+    "mw.h": ("energy", 1e-3), "kwh": ("energy", 1e3), "µwh": ("energy", 1e-6), "uwh": ("energy", 1e-6),
+    "s": ("time", 1.0), "sec": ("time", 1.0), "secs": ("time", 1.0), "seconds": ("time", 1.0),
+    "ms": ("time", 1e-3), "min": ("time", 60.0), "mins": ("time", 60.0), "minutes": ("time", 60.0),
+    "h": ("time", 3600.0), "hr": ("time", 3600.0), "hrs": ("time", 3600.0), "hours": ("time", 3600.0),
+    "d": ("time", 86400.0), "days": ("time", 86400.0),
+    "c": ("temperature", 1.0), "°c": ("temperature", 1.0), "℃": ("temperature", 1.0),
+    "degc": ("temperature", 1.0), "deg c": ("temperature", 1.0), "øc": ("temperature", 1.0),
+    "\ufffdc": ("temperature", 1.0), "ºc": ("temperature", 1.0),
+}
+
+#: Which unit family each key expects; keys not listed carry no unit (indices, labels).
+KEY_FAMILY: dict[str, str] = {
+    "time_s": "time", "step_time_s": "time", "voltage_v": "voltage", "current_a": "current",
+    "q_charge_ah": "charge", "q_discharge_ah": "charge", "q_step_ah": "charge", "q_net_ah": "charge",
+    "energy_wh": "energy", "temperature_c": "temperature",
+}
+_CANONICAL_UNIT = {"time": "s", "voltage": "V", "current": "A", "charge": "Ah", "energy": "Wh",
+                   "temperature": "°C"}
+
+_UNIT_PATTERNS = (
+    re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^()]*)\)\s*$"),   # Current (A), Current(A)
+    re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\[\]]*)\]\s*$"),  # Current [A]
+    re.compile(r"^(?P<name>.*\S)\s+/\s+(?P<unit>\S+)\s*$"),      # Current / A   (BDF)
+    re.compile(r"^(?P<name>.*?)#(?P<unit>[^#]+)$"),              # Current#A     (Digatron)
+)
+_SUFFIX_UNIT = re.compile(r"^(?P<name>.+?)[_ ](?P<unit>[A-Za-z°℃]+)$")  # Current_A, Time_s
+
+
+def split_unit(header: str) -> tuple[str, str]:
+    """``(name, unit)`` from a column header; ``unit`` is ``""`` when the header names none.
+
+    ``Current_A``-style suffixes count as a unit only when the suffix is a known unit, so
+    ``Cycle_Index`` stays whole."""
+    text = header.strip().strip('"').strip()
+    for pattern in _UNIT_PATTERNS:
+        match = pattern.match(text)
+        if match and match.group("name").strip():
+            return match.group("name").strip(), match.group("unit").strip()
+    match = _SUFFIX_UNIT.match(text)
+    if match and match.group("unit").lower() in UNIT_SCALES:
+        return match.group("name").strip(), match.group("unit")
+    return text, ""
+
+
+def normalise(name: str) -> str:
+    """Lower case, ``_`` as space, runs of space collapsed, BOM and quotes removed."""
+    name = name.replace("\ufeff", "").strip().strip('"').lstrip("~").lower().replace("_", " ")
+    return " ".join(name.split())
+
+
+def unit_scale(unit: str, family: str, header: str, path: str | None = None) -> float:
+    """Factor from ``unit`` to the canonical unit of ``family``; an unknown or mismatched unit
+    raises :class:`InputError` naming the header."""
+    key = unit.strip().lower()
+    if key.startswith("hours in"):  # PEC "Hours in hh:mm:ss.xxx": parsed as a duration string
+        key = "s"
+    if key not in UNIT_SCALES or UNIT_SCALES[key][0] != family:
+        raise InputError(
+            f"column {header!r}: unit {unit!r} is not a {family} unit cycler knows",
+            path=path,
+            hint="re-export with standard units, or map the column with the generic reader "
+            "(--reader generic-csv --columns NAME=COLUMN:UNIT)",
+        )
+    return UNIT_SCALES[key][1]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A vendor's table layout.
+
+    ``aliases`` maps a normalised header name (see :func:`normalise`, unit removed) to a key;
+    ``units`` gives the unit a key takes when the header names none (Maccor writes no units);
+    ``signature`` is a tuple of groups: a header line belongs to this vendor when every group has
+    at least one of its names present (names are normalised full headers or bare names);
+    ``forbid`` names whose presence means another format; ``state_signs`` maps a normalised
+    state label to +1 (charge), -1 (discharge) or 0 (rest); ``state_modes`` maps it to a
+    control mode (1 CC, 2 CV, 3 rest, 0 unknown); ``charge_rule`` picks how ``charge_ah`` is
+    built (``"accumulators"``, ``"step"``, ``"net"`` or ``None``); ``reset_on_step`` says whether a
+    ``q_step_ah`` accumulator restarts at every step (Maccor) or only where it falls (Novonix);
+    ``force_units`` makes ``units`` override the header's units (the user's ``--columns`` map)."""
+
+    name: str
+    aliases: dict[str, str]
+    signature: tuple[frozenset[str], ...]
+    units: dict[str, str] = field(default_factory=dict)
+    forbid: frozenset[str] = frozenset()
+    state_signs: dict[str, int] = field(default_factory=dict)
+    state_modes: dict[str, int] = field(default_factory=dict)
+    charge_rule: str | None = None
+    max_header_line: int = 200
+    force_units: bool = False
+    reset_on_step: bool = True
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split on ``\n`` only (``str.splitlines`` also splits on control characters that
+    vendor preambles contain), with any ``\r`` removed."""
+    return [line.rstrip("\r") for line in text.split("\n")]
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    return [f.strip().strip('"').strip() for f in line.split(sep)]
+
+
+def header_names(fields: list[str]) -> set[str]:
+    """Both the normalised full headers and the normalised bare names (unit removed)."""
+    out = set()
+    for f in fields:
+        out.add(normalise(f))
+        out.add(normalise(split_unit(f)[0]))
+    out.discard("")
+    return out
+
+
+def matches(spec: TableSpec, names: set[str]) -> bool:
+    if names & spec.forbid:
+        return False
+    return all(group & names for group in spec.signature)
+
+
+SEPARATORS = ("\t", ";", ",")
+
+
+def locate_header(text: str, spec: TableSpec) -> tuple[int, str] | None:
+    """``(line index, separator)`` of the first line that matches ``spec``'s signature, or ``None``."""
+    for index, line in enumerate(split_lines(text)[: spec.max_header_line]):
+        for sep in SEPARATORS:
+            if line.count(sep) < 2:
+                continue
+            if matches(spec, header_names(_fields(line, sep))):
+                return index, sep
+    return None
+
+
+_BIOLOGIC_MARKERS = ("ec-lab ascii file", "bt-lab ascii file", "nb header lines", "ox/red", "time/s",
+                     "ewe/v", "ecell/v", "control/v/ma", "i/ma")
+
+
+def looks_biologic(text: str) -> bool:
+    """BioLogic text (owned by the biologic readers): never claimed by a vendor table reader."""
+    low = text[:4000].lower()
+    return any(marker in low for marker in _BIOLOGIC_MARKERS)
+
+
+def sniff_text(head: bytes, spec: TableSpec) -> bool:
+    """Does ``spec`` claim a text file whose first bytes are ``head``? Never raises."""
+    try:
+        if not head or b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return False
+        text, _ = decode(head)
+        if looks_biologic(text):
+            return False
+        return locate_header(text, spec) is not None
+    except Exception:
+        return False
+
+
+# --------------------------------------------------------------------------- reading text
+
+@dataclass
+class RawTable:
+    """Columns read from a file before canonicalisation: ``columns`` maps the source header to a
+    numpy array or pandas Series, in file order."""
+
+    frame: object  # pandas.DataFrame with the source headers
+    header: list[str]
+    meta: RunMeta
+    preamble: list[str] = field(default_factory=list)
+    data_lines: int = 0
+
+
+def _count_lines(raw: bytes) -> int:
+    if not raw:
+        return 0
+    n = raw.count(b"\n")
+    if not raw.endswith(b"\n"):
+        n += 1
+    return n
+
+
+def read_text_table(
+    path: Path | str,
+    spec: TableSpec,
+    *,
+    text_filter: Callable[[str], str] | None = None,
+    keep: Callable[[str], bool] | None = None,
+) -> RawTable:
+    """Read a delimited vendor export into a :class:`RawTable` (only the columns ``spec`` maps).
+
+    ``text_filter`` rewrites the data part before parsing (Novonix quotes every line);
+    ``keep`` selects extra source headers to read. Lines pandas cannot split into the header's
+    field count are counted as skipped, not dropped silently."""
+    import pandas as pd
+
+    path = Path(path)
+    raw = path.read_bytes()
+    head_text, encoding = decode(raw[:65536])
+    located = locate_header(head_text, spec)
+    if located is None:
+        raise MissingColumnError(
+            f"no {spec.name} header line found in the first {spec.max_header_line} lines",
+            path=str(path), hint="check the file is a complete export, or pass --reader NAME",
+        )
+    header_index, sep = located
+    lines = split_lines(head_text)
+    header_fields = _fields(lines[header_index], sep)
+    preamble = lines[:header_index]
+    sample = "\n".join(lines[header_index + 1: header_index + 60])
+    decimal = "," if sniff_decimal_comma(sample, sep) else "."
+
+    wanted: list[int] = []
+    for i, name in enumerate(header_fields):
+        if _key_for(spec, name) is not None or (keep is not None and keep(name)):
+            wanted.append(i)
+    read_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    # Fix the field count from the header and the first data lines (some templates end every
+    # data line with a separator): pandas would otherwise take it from the first data line.
+    width = max([len(header_fields)] + [line.count(sep) + 1 for line in lines[header_index + 1: header_index + 60]])
+    common = dict(
+        sep=sep, header=None, names=list(range(width)), usecols=wanted, decimal=decimal, skip_blank_lines=False,
+        on_bad_lines="skip", low_memory=False, encoding_errors="replace", quotechar='"',
+        dtype=None, engine="c",
+    )
+    if text_filter is not None:
+        full_text = raw.decode(read_encoding, errors="replace")
+        all_lines = split_lines(full_text)
+        if all_lines and all_lines[-1] == "":
+            all_lines = all_lines[:-1]
+        body = text_filter("\n".join(all_lines[header_index + 1:]))
+        data_lines = len(all_lines) - header_index - 1
+        frame = pd.read_csv(io.StringIO(body), **common) if body.strip() else pd.DataFrame(columns=wanted)
+    else:
+        data_lines = _count_lines(raw) - header_index - 1
+        if data_lines <= 0:
+            frame = pd.DataFrame(columns=wanted)
+        else:
+            frame = pd.read_csv(path, skiprows=header_index + 1, encoding=read_encoding, **common)
+    frame.columns = [header_fields[i] for i in wanted]
+    meta = RunMeta(source=str(path), reader=spec.name)
+    if encoding == "latin-1":
+        meta.inferred.append("text is not UTF-8: decoded as latin-1 (Windows codepage)")
+    if decimal == ",":
+        meta.inferred.append("decimal comma detected")
+    meta.extra["separator"] = {"\t": "tab", ";": ";", ",": ","}[sep]
+    meta.extra["ignored_columns"] = [h for i, h in enumerate(header_fields) if i not in wanted and h]
+    bad_lines = data_lines - len(frame)
+    if bad_lines > 0:
+        meta.rows_skipped["line with the wrong number of fields"] = bad_lines
+    elif bad_lines < 0:
+        meta.warnings.append("quoted fields span lines; row accounting is approximate")
+    return RawTable(frame=frame, header=header_fields, meta=meta, preamble=preamble, data_lines=data_lines)
+
+
+def _key_for(spec: TableSpec, header: str) -> str | None:
+    full = normalise(header)
+    if full in spec.aliases:
+        return spec.aliases[full]
+    return spec.aliases.get(normalise(split_unit(header)[0]))
+
+
+# --------------------------------------------------------------------------- canonicalising
+
+_DURATION = re.compile(r"^\s*(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+):(?P<s>\d+(?:[.,]\d*)?)\s*$")
+
+
+def to_seconds(series, scale: float):
+    """Seconds from a time column: numbers × ``scale``, or ``[Nd ]h:mm:ss[.f]`` durations, or
+    absolute datetimes (seconds since the first). Unparseable values become NaN."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.to_numpy(dtype=np.float64) * scale
+    text = series.astype("string").str.strip()
+    parts = text.str.extract(_DURATION.pattern)
+    has = parts["h"].notna()
+    if has.sum() >= 0.5 * max(text.notna().sum(), 1):
+        d = pd.to_numeric(parts["d"], errors="coerce").fillna(0.0)
+        sec = pd.to_numeric(parts["s"].str.replace(",", ".", regex=False), errors="coerce")
+        out = d * 86400 + pd.to_numeric(parts["h"], errors="coerce") * 3600 + pd.to_numeric(parts["m"], errors="coerce") * 60 + sec
+        return out.to_numpy(dtype=np.float64, na_value=np.nan)
+    numeric = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    if numeric.notna().sum() >= 0.5 * max(text.notna().sum(), 1):
+        return numeric.to_numpy(dtype=np.float64, na_value=np.nan) * scale
+    stamps = pd.to_datetime(text, errors="coerce", format="mixed")
+    valid = stamps.notna()
+    if not valid.any():
+        return np.full(len(series), np.nan)
+    origin = stamps[valid].iloc[0]
+    return ((stamps - origin).dt.total_seconds()).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def to_float(series, decimal_comma: bool = False) -> np.ndarray:
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = series.astype("string").str.strip()
+    if decimal_comma:
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def increments_resetting(acc: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
+    """Per-point increments of an accumulator that resets (to ~0) now and then.
+
+    ``acc`` is non-negative and grows within a segment; a segment starts where ``starts`` is
+    True or where the value falls. At a segment start the increment is the value itself (the
+    charge passed since the reset); the first point contributes nothing (charge counts from
+    the start of the file). NaN counts as no increment."""
+    acc = np.nan_to_num(np.abs(np.asarray(acc, dtype=np.float64)), nan=0.0)
+    inc = np.diff(acc, prepend=acc[:1])
+    reset = inc < 0
+    if starts is not None:
+        reset |= np.asarray(starts, dtype=bool)
+    inc = np.where(reset, acc, inc)
+    if inc.size:
+        inc[0] = 0.0
+    return inc
+
+
+def net_charge_from_accumulators(q_charge_ah: np.ndarray, q_discharge_ah: np.ndarray) -> np.ndarray:
+    """Cumulative net charge (Ah, + = charge) from separate charge and discharge accumulators
+    (Arbin ``Charge/Discharge Capacity``, Neware ``Chg./DChg. Cap.``, PEC, BDF): the running sum
+    of the charge increments minus the discharge increments, each reset-aware
+    (:func:`increments_resetting`); 0 at the first point."""
+    return np.cumsum(increments_resetting(q_charge_ah) - increments_resetting(q_discharge_ah))
+
+
+def net_charge_from_step_capacity(q_step_ah: np.ndarray, sign: np.ndarray, step_starts: np.ndarray) -> np.ndarray:
+    """Cumulative net charge (Ah) from an unsigned per-step capacity (Maccor ``Amp-hr``,
+    Novonix ``Capacity``): increments within each step, signed by the point's direction
+    (+1 charge, -1 discharge, 0 rest)."""
+    return np.cumsum(increments_resetting(q_step_ah, step_starts) * np.asarray(sign, dtype=np.float64))
+
+
+def state_sign(labels, spec: TableSpec) -> tuple[np.ndarray, np.ndarray]:
+    """``(sign, mode)`` per point from a state/step-type label column (labels normalised)."""
+    import pandas as pd
+
+    text = (pd.Series(labels).astype("string").str.strip().str.lower()
+            .str.replace("_", " ", regex=False).str.replace(r"\s+", " ", regex=True))
+    sign = text.map(spec.state_signs).astype("Float64").fillna(0).to_numpy(dtype=np.int8)
+    mode = text.map(spec.state_modes).astype("Float64").fillna(0).to_numpy(dtype=np.int8)
+    return sign, mode
+
+
+def orient_current(current_a: np.ndarray, sign: np.ndarray, meta: RunMeta, label: str) -> np.ndarray:
+    """Apply the project's sign (+ = charge) using a per-point direction from the file's labels.
+
+    * unsigned current (no negative value) with discharge labels: negate the discharge points;
+    * signed current that mostly disagrees with the labels: negate it all, with a warning;
+    * otherwise the file's sign is kept."""
+    labelled = (sign != 0) & np.isfinite(current_a) & (current_a != 0)
+    if not labelled.any():
+        return current_a
+    if not (current_a < 0).any() and (sign < 0).any():
+        meta.inferred.append(f"current is magnitude-only in the file: sign taken from {label} (D = discharge = negative)")
+        return np.where(sign < 0, -np.abs(current_a), current_a)
+    agree = np.mean(np.sign(current_a[labelled]) == sign[labelled])
+    if agree < 0.5:
+        meta.warnings.append(
+            f"current sign disagrees with {label} on {100 * (1 - agree):.0f} % of points: negated so that charge is positive"
+        )
+        meta.inferred.append(f"current negated to match {label} (file used positive = discharge)")
+        return -current_a
+    return current_a
+
+
+def _classify_bad(frame, bad: np.ndarray, header: list[str]) -> dict[str, int]:
+    """Reasons for rows that lack a numeric time/voltage/current."""
+    import pandas as pd
+
+    if not bad.any():
+        return {}
+    sub = frame.loc[bad]
+    as_text = sub.astype("string")
+    blank = (as_text.isna() | (as_text.apply(lambda c: c.str.strip()) == "")).all(axis=1).to_numpy()
+    first_col = frame.columns[0]
+    repeated = (as_text[first_col].str.strip() == str(first_col).strip()).fillna(False).to_numpy(dtype=bool) & ~blank
+    other = ~(blank | repeated)
+    out = {}
+    if blank.sum():
+        out["blank line"] = int(blank.sum())
+    if repeated.sum():
+        out["repeated header line"] = int(repeated.sum())
+    if other.sum():
+        out["no numeric time, voltage or current (footer, comment or damaged line)"] = int(other.sum())
+    del pd
+    return out
+
+
+def canonicalise(
+    raw: RawTable,
+    spec: TableSpec,
+    *,
+    current_a: np.ndarray | None = None,
+    current_source: str | None = None,
+    time_s: np.ndarray | None = None,
+    time_source: str | None = None,
+) -> CyclingData:
+    """Canonical :class:`CyclingData` from a :class:`RawTable` and its spec.
+
+    Maps columns through the alias table with header units, drops rows without numeric time,
+    voltage and current (counted by reason), applies the state sign rule, builds ``charge_ah``
+    by the spec's rule, and keeps ``cycle``/``step`` from the file or derives them from the
+    current sign (:mod:`cycler_cli.cycles`). ``current_a``/``time_s`` override the file's
+    columns (readers that must derive them pass them in, with a source description)."""
+    from cycler_cli.cycles import label_cycles, label_half_cycles
+
+    frame = raw.frame
+    meta = raw.meta
+    path = meta.source
+    decimal_comma = "decimal comma detected" in meta.inferred
+    by_key: dict[str, str] = {}
+    for header in frame.columns:
+        key = _key_for(spec, header)
+        if key is None or key in by_key:
+            continue
+        unit = split_unit(header)[1].lower()
+        family = KEY_FAMILY.get(key)
+        if (family and unit and unit in UNIT_SCALES and UNIT_SCALES[unit][0] != family
+                and not spec.force_units):
+            continue  # e.g. PEC "Charge Capacity (mWh)" is an energy, not a charge
+        by_key[key] = header
+
+    values: dict[str, np.ndarray] = {}
+    infos: dict[str, ColumnInfo] = {}
+    for key, header in by_key.items():
+        family = KEY_FAMILY.get(key)
+        if family is None or (key == "time_s" and time_s is not None) or (key == "current_a" and current_a is not None):
+            continue
+        header_unit = split_unit(header)[1]
+        if spec.force_units and spec.units.get(key):
+            unit = spec.units[key]
+        else:
+            unit = header_unit or spec.units.get(key, "") or _CANONICAL_UNIT[family]
+            import pandas as pd
+
+            if not header_unit and pd.api.types.is_numeric_dtype(frame[header].dtype):
+                meta.inferred.append(f"column {header!r} has no unit in its header: read as {unit}")
+        scale = unit_scale(unit, family, header, path)
+        if family == "time":
+            values[key] = to_seconds(frame[header], scale)
+        else:
+            values[key] = to_float(frame[header], decimal_comma) * scale
+        infos[key] = ColumnInfo(key, header, unit)
+
+    if time_s is not None:
+        values["time_s"] = np.asarray(time_s, dtype=np.float64)
+        infos["time_s"] = ColumnInfo("time_s", time_source or "derived", "s")
+    if current_a is not None:
+        values["current_a"] = np.asarray(current_a, dtype=np.float64)
+        infos["current_a"] = ColumnInfo("current_a", current_source or "derived", "A")
+    for needed in ("time_s", "voltage_v", "current_a"):
+        if needed not in values:
+            found = ", ".join(map(str, raw.header)) or "(none)"
+            raise MissingColumnError(
+                f"{spec.name}: no {needed} column (columns found: {found})",
+                path=path,
+                hint="map it with --reader generic-csv --columns " f"{needed}=COLUMN[:UNIT]",
+            )
+
+    n = len(frame)
+    good = np.isfinite(values["time_s"]) & np.isfinite(values["voltage_v"]) & np.isfinite(values["current_a"])
+    for reason, count in _classify_bad(frame, ~good, raw.header).items():
+        meta.rows_skipped[reason] = meta.rows_skipped.get(reason, 0) + count
+    keep_idx = np.flatnonzero(good) if not good.all() else None
+
+    def take(array):
+        array = np.asarray(array)
+        return array if keep_idx is None else array[keep_idx]
+
+    values = {k: take(v) for k, v in values.items()}
+    if not len(values["time_s"]):
+        raise NoDataError(f"{spec.name}: no data rows with numeric time, voltage and current", path=path,
+                          hint="check that the export holds data rows")
+
+    out: dict[str, np.ndarray] = {"time_s": values["time_s"], "voltage_v": values["voltage_v"]}
+    current = values["current_a"]
+
+    sign = mode = None
+    if "state" in by_key:
+        sign, mode = state_sign(take(frame[by_key["state"]].to_numpy()), spec)
+        current = orient_current(current, sign, meta, f"column {by_key['state']!r}")
+    out["current_a"] = current
+
+    def index_column(key: str) -> np.ndarray | None:
+        if key not in by_key:
+            return None
+        arr = to_float(frame[by_key[key]])
+        arr = take(arr)
+        if not np.isfinite(arr).all():
+            return None
+        infos[key] = ColumnInfo(key, by_key[key], "")
+        return arr.astype(np.int64)
+
+    half = index_column("half_cycle")
+    if half is None:
+        half = label_half_cycles(current)
+        meta.inferred.append("half_cycle derived from the current sign (the file does not number half-cycles)")
+        infos["half_cycle"] = ColumnInfo("half_cycle", "derived: current sign", "")
+    cycle = index_column("cycle")
+    if cycle is None:
+        cycle = label_cycles(half)
+        meta.cycle_source = "derived from current sign"
+        meta.inferred.append("cycle numbers derived from the current sign (the file has none)")
+        infos["cycle"] = ColumnInfo("cycle", "derived: current sign", "")
+    else:
+        meta.cycle_source = "file"
+    step = index_column("step")
+    if step is None:
+        step = np.zeros(len(current), dtype=np.int64)
+        infos["step"] = ColumnInfo("step", "none in file: 0", "")
+    out.update(cycle=cycle, half_cycle=half, step=step)
+
+    charge = None
+    rule = spec.charge_rule
+    if rule == "net" and "q_net_ah" in values:
+        charge = values["q_net_ah"] - values["q_net_ah"][0]
+        infos["charge_ah"] = ColumnInfo("charge_ah", by_key["q_net_ah"], infos["q_net_ah"].unit)
+    elif rule in ("accumulators", "net") and "q_charge_ah" in values and "q_discharge_ah" in values:
+        charge = net_charge_from_accumulators(values["q_charge_ah"], values["q_discharge_ah"])
+        infos["charge_ah"] = ColumnInfo(
+            "charge_ah", f"derived: increments of {by_key['q_charge_ah']} minus {by_key['q_discharge_ah']}",
+            infos["q_charge_ah"].unit)
+    elif rule == "step" and "q_step_ah" in values:
+        direction = sign if sign is not None and (sign != 0).any() else np.sign(current).astype(np.int8)
+        starts = np.r_[True, step[1:] != step[:-1]] if "step" in by_key and spec.reset_on_step else None
+        charge = net_charge_from_step_capacity(values["q_step_ah"], direction, starts)
+        infos["charge_ah"] = ColumnInfo(
+            "charge_ah", f"derived: per-step {by_key['q_step_ah']} signed by the point's direction",
+            infos["q_step_ah"].unit)
+    if charge is not None:
+        out["charge_ah"] = charge
+    if "energy_wh" in values:
+        out["energy_wh"] = values["energy_wh"]
+    if "temperature_c" in values:
+        out["temperature_c"] = values["temperature_c"]
+    if mode is not None and (mode != 0).any():
+        out["control_mode"] = mode
+        infos["control_mode"] = ColumnInfo("control_mode", f"derived: {by_key['state']}", "")
+
+    meta.columns = [infos[k] for k in out if k in infos]
+    data = CyclingData(build_frame(out), meta)
+    return data
+
+
+def read_with_spec(path: Path | str, spec: TableSpec, **kwargs) -> CyclingData:
+    """The whole text path for a spec: :func:`read_text_table` then :func:`canonicalise`."""
+    raw = read_text_table(path, spec, **kwargs)
+    return canonicalise(raw, spec)
+
+
+def frame_table(frame, spec: TableSpec, source: str, data_lines: int | None = None) -> RawTable:
+    """A :class:`RawTable` from an in-memory frame (Excel sheets, NewareNDA output)."""
+    header = [str(c) for c in frame.columns]
+    frame = frame.copy()
+    frame.columns = header
+    meta = RunMeta(source=source, reader=spec.name)
+    return RawTable(frame=frame.reset_index(drop=True), header=header, meta=meta,
+                    data_lines=len(frame) if data_lines is None else data_lines)
+
+
+def names(*items: str) -> frozenset[str]:
+    """A signature group from header spellings (normalised here)."""
+    return frozenset(normalise(i) for i in items)
