@@ -1,0 +1,165 @@
+"""The analysis core: :class:`~cycler_cli.model.CyclingData` in, :class:`CycleReport` out.
+
+``analyze(data, cell=..., mass_mg=..., area_cm2=..., ...)`` segments the run from its current
+(:mod:`.segment`), decides the cell type (:mod:`.celltype`) and computes the rows and summary of a
+symmetric cell (:mod:`.symmetric`, one row per half-cycle) or a full cell (:mod:`.full`, one row
+per cycle). Every definition is in docs/metrics.md and, in short, in the report's
+``definitions``. This package imports numpy but never typer, rich or pandas at import time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cycler_cli.analysis.celltype import detect_cell_type
+from cycler_cli.analysis.segment import Segments, charge_from_column, segment_run
+from cycler_cli.analysis.table import SCHEMA_VERSION, CycleReport
+from cycler_cli.errors import ConfigError, NoDataError
+from cycler_cli.model import CyclingData
+
+__all__ = ["analyze", "CycleReport", "Segments", "segment_run", "SCHEMA_VERSION", "CELL_TYPES"]
+
+CELL_TYPES = ("auto", "symmetric", "full")
+#: The file's own charge column and the integrated current may differ by this much per
+#: half-cycle before a warning is raised.
+CHARGE_COLUMN_TOLERANCE = 0.005
+
+
+def _positive(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ConfigError(f"{name} must be a positive number, got {value!r}", hint=f"pass {name} > 0")
+    return float(value)
+
+
+def _check_charge_column(data: CyclingData, seg: Segments) -> tuple[float | None, list[str]]:
+    """Largest relative difference between integrated and file-column capacity per half-cycle."""
+    if "charge_ah" not in data.frame.columns or seg.n_half == 0:
+        return None, []
+    from_file = charge_from_column(seg, data.column("charge_ah"))
+    integ = seg.charge_ah
+    ok = integ > 0
+    if not ok.any():
+        return None, []
+    rel = np.abs(from_file[ok] - integ[ok]) / integ[ok]
+    worst = float(rel.max())
+    warnings = []
+    bad = int(np.count_nonzero(rel > CHARGE_COLUMN_TOLERANCE))
+    if bad:
+        hc = int(np.flatnonzero(ok)[int(np.argmax(rel))]) + 1
+        warnings.append(
+            f"capacity from the integrated current and from the file's charge column differ by more than "
+            f"{100 * CHARGE_COLUMN_TOLERANCE:g} % in {bad} half-cycle(s) (worst {100 * worst:.2f} % in half-cycle {hc}); "
+            "the table reports the integrated current"
+        )
+    return worst, warnings
+
+
+def analyze(
+    data: CyclingData,
+    *,
+    cell: str = "auto",
+    mass_mg: float | None = None,
+    area_cm2: float | None = None,
+    reference_cycle: int = 1,
+    thickness_mm: float | None = None,
+    conductivity_s_cm: float | None = None,
+) -> CycleReport:
+    """Per-cycle table and summary of one run.
+
+    ``cell``: ``"auto"`` (decide from the signal, see :mod:`.celltype`), ``"symmetric"`` or
+    ``"full"``. ``mass_mg`` (active material, mg) and ``area_cm2`` (electrode area, cm²)
+    override ``data.meta``; without either, the columns that need it are null and a warning
+    says why. ``reference_cycle`` is the cycle retention is relative to (full cells).
+    ``thickness_mm`` with ``conductivity_s_cm`` (S/cm) splits a symmetric cell's ASR into bulk
+    and per-interface parts.
+
+    Raises :class:`NoDataError` when no current flows, :class:`ConfigError` for bad options.
+    """
+    if cell not in CELL_TYPES:
+        raise ConfigError(f"unknown cell type {cell!r}", hint="use --cell auto, symmetric or full")
+    mass_mg = _positive("--mass-mg", mass_mg)
+    area_cm2 = _positive("--area-cm2", area_cm2)
+    thickness_mm = _positive("--thickness-mm", thickness_mm)
+    conductivity_s_cm = _positive("--conductivity-s-cm", conductivity_s_cm)
+    if (thickness_mm is None) != (conductivity_s_cm is None):
+        raise ConfigError(
+            "--thickness-mm and --conductivity-s-cm go together (bulk ASR = thickness / conductivity)",
+            hint="pass both, or neither",
+        )
+    if not isinstance(reference_cycle, int) or reference_cycle < 1:
+        raise ConfigError(f"--reference-cycle must be a cycle number >= 1, got {reference_cycle!r}", hint="pass --reference-cycle 1 or later")
+
+    meta = data.meta
+    if data.is_empty:
+        raise NoDataError("no data rows to analyse", path=meta.source, hint="check the file with `cycler inspect`")
+    control_mode = data.column("control_mode") if "control_mode" in data.frame.columns else None
+    seg = segment_run(data.column("time_s"), data.column("voltage_v"), data.column("current_a"), control_mode)
+    if seg.n_half == 0:
+        raise NoDataError(
+            "no current flows in this run (every point is a rest), so there are no cycles",
+            path=meta.source,
+            hint="`cycler cycles` needs a galvanostatic cycling run; check the current column with `cycler inspect`",
+        )
+
+    if cell == "auto":
+        cell_type, reason = detect_cell_type(seg)
+    else:
+        cell_type, reason = cell, f"--cell {cell}"
+
+    warnings: list[str] = [f"reader: {w}" for w in meta.warnings]
+    mass = mass_mg if mass_mg is not None else meta.active_mass_mg
+    area = area_cm2 if area_cm2 is not None else meta.electrode_area_cm2
+    if seg.spurious_segments:
+        warnings.append(
+            f"{seg.spurious_segments} spurious current segment(s) (fewer than 2 points, or under 0.1 % of the "
+            "largest segment's charge) were treated as rest"
+        )
+    if meta.cycle_source == "file":
+        file_half = int(data.frame["half_cycle"].max())
+        if file_half != seg.n_half:
+            warnings.append(
+                f"the file numbers {file_half} half-cycles, the current's sign gives {seg.n_half}: "
+                "the table follows the current"
+            )
+    worst, charge_warnings = _check_charge_column(data, seg)
+    warnings += charge_warnings
+
+    if cell_type == "symmetric":
+        from cycler_cli.analysis.symmetric import DEFINITIONS, analyze_symmetric
+
+        if area is None:
+            warnings.append("no electrode area: current density and ASR are null (pass --area-cm2)")
+        rows, summary, more = analyze_symmetric(
+            seg, area_cm2=area, thickness_mm=thickness_mm, conductivity_s_cm=conductivity_s_cm
+        )
+    else:
+        from cycler_cli.analysis.full import DEFINITIONS, analyze_full
+
+        if mass is None:
+            warnings.append("no active mass: specific capacities (mAh/g) are null (pass --mass-mg)")
+        if area is None:
+            warnings.append("no electrode area: areal capacities (mAh/cm2) are null (pass --area-cm2)")
+        rows, summary, more = analyze_full(seg, mass_mg=mass, area_cm2=area, reference_cycle=reference_cycle)
+    summary["capacity_check_max_rel_diff"] = worst
+    warnings += more
+    definitions = {
+        "half_cycle": "a maximal run of one current sign (rests attached to the half-cycle before); CC and CV of one sign together",
+        "cycle": "the first direction seen plus the next opposite half-cycle (discharge-first runs pair discharge -> charge)",
+        "capacity_check_max_rel_diff": "largest per-half-cycle relative difference between integrated current and the file's charge column (null without one)",
+        **DEFINITIONS,
+    }
+    return CycleReport(
+        source=meta.source,
+        cell_type=cell_type,
+        cell_type_reason=reason,
+        mass_mg=mass,
+        area_cm2=area,
+        cycles=rows,
+        summary=summary,
+        warnings=warnings,
+        definitions=definitions,
+    )

@@ -1,0 +1,44 @@
+"""``--cell auto``: symmetric or full cell, decided from the signal, with the reason in words.
+
+A symmetric cell (Li | electrolyte | Li) has an open-circuit voltage of ≈ 0 V, so under current
+its voltage takes the sign of the current and stays small. A full cell, or a half cell against
+Li, keeps one voltage sign whichever way the current flows. The rule (docs/metrics.md):
+
+**symmetric** when both current directions occur, the median ``|V|`` over current-on points is
+below :data:`MAX_SYMMETRIC_V`, and ``sign(V) == sign(I)`` on at least
+:data:`MIN_SIGN_AGREEMENT` of the current-on points with ``V != 0``; otherwise **full**.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cycler_cli.analysis.segment import Segments
+
+MAX_SYMMETRIC_V = 1.0
+MIN_SIGN_AGREEMENT = 0.9
+
+
+def detect_cell_type(seg: Segments) -> tuple[str, str]:
+    """``("symmetric" | "full", reason)`` from the current-on points of ``seg``."""
+    on = seg.on & np.isfinite(seg.voltage_v)
+    v = seg.voltage_v[on]
+    s = seg.sign[on]
+    if not ((s > 0).any() and (s < 0).any()):
+        return "full", "auto: the current flows in one direction only, so this cannot be a cycled symmetric cell"
+    median_abs_v = float(np.median(np.abs(v)))
+    nonzero = v != 0
+    agreement = float(np.mean(np.sign(v[nonzero]) == s[nonzero])) if nonzero.any() else 0.0
+    numbers = (
+        f"median |V| under current {median_abs_v:.3g} V, "
+        f"V has the sign of I on {100 * agreement:.0f} % of current-on points"
+    )
+    if median_abs_v < MAX_SYMMETRIC_V and agreement >= MIN_SIGN_AGREEMENT:
+        return "symmetric", (
+            f"auto: {numbers} (symmetric: below {MAX_SYMMETRIC_V:g} V and at least "
+            f"{100 * MIN_SIGN_AGREEMENT:.0f} %)"
+        )
+    return "full", (
+        f"auto: {numbers} (a symmetric cell needs below {MAX_SYMMETRIC_V:g} V and at least "
+        f"{100 * MIN_SIGN_AGREEMENT:.0f} %)"
+    )

@@ -1,0 +1,120 @@
+"""Segmentation: half-cycles from the current, spurious segments, and per-half-cycle integrals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cycler_cli.analysis.segment import charge_from_column, clean_sign, group_median, segment_run
+
+
+def _square(signs, n_per=100, dt=1.0, current=1e-3, rest_between=0):
+    """Segments of constant current (sign in signs; 0 = rest) of n_per points each."""
+    i = np.concatenate([np.full(n_per, s * current) for s in signs])
+    t = np.arange(i.size) * dt
+    return t, i
+
+
+def test_direct_reversal_capacity_split_by_direction():
+    t, i = _square([1, -1, 1, -1])  # no rests: each reversal interval is shared
+    seg = segment_run(t, np.ones_like(t), i)
+    assert seg.n_half == 4
+    assert seg.hc_sign.tolist() == [1, -1, 1, -1]
+    # 100 points of 1 s: 99 s inside + half of each 1 s boundary interval; first/last only one side
+    expected = np.array([99.5, 100.0, 100.0, 99.5]) * 1e-3 / 3600
+    assert seg.charge_ah == pytest.approx(expected, rel=1e-12)
+    # total equals the trapezoid integral of |I| over the whole run
+    total = np.trapezoid(np.abs(i), t) / 3600
+    assert seg.charge_ah.sum() == pytest.approx(total, rel=1e-12)
+
+
+def test_rests_attach_to_the_previous_half_cycle_and_discharge_first_pairs():
+    t, i = _square([0, -1, 0, 1, 0, -1, 0])
+    seg = segment_run(t, np.ones_like(t), i)
+    assert seg.hc_sign.tolist() == [-1, 1, -1]
+    assert seg.hc_cycle.tolist() == [1, 1, 2]
+    assert seg.half_cycle[:100].tolist() == [0] * 100
+    assert (seg.half_cycle[200:300] == 1).all()  # rest after the first discharge
+    assert seg.first_on.tolist() == [100, 300, 500]
+    assert seg.last_on.tolist() == [199, 399, 599]
+    assert seg.step_end.tolist() == [200, 400, 600]
+    assert seg.last.tolist() == [299, 499, 699]
+    # rest -> on and on -> rest intervals each add half a step of charge: 99 + 0.5 + 0.5
+    assert seg.charge_ah == pytest.approx(np.full(3, 100e-3 / 3600), rel=1e-12)
+
+
+def test_single_point_blip_is_spurious_and_does_not_split():
+    t, i = _square([1, 1, 1])
+    i[150] = -1e-3  # one sampled point of the wrong sign
+    sign, _, spurious = clean_sign(t, i)
+    assert spurious == 1 and sign[150] == 0
+    seg = segment_run(t, np.ones_like(t), i)
+    assert seg.n_half == 1
+
+
+def test_tiny_charge_segment_is_spurious():
+    t, i = _square([1, 0, 1])
+    i[120:125] = -2e-6  # 5 points, above the threshold but a negligible charge
+    sign, thr, spurious = clean_sign(t, i)
+    assert 2e-6 > thr
+    assert spurious == 1
+    assert segment_run(t, np.ones_like(t), i).n_half == 1
+
+
+def test_control_mode_rest_wins_over_current_noise():
+    t, i = _square([1, 0, -1])
+    i[100:200] = 5e-5  # offset current during the rest, above the threshold
+    mode = np.where(np.abs(i) > 1e-4, 1, 3)
+    seg = segment_run(t, np.ones_like(t), i, control_mode=mode)
+    assert seg.n_half == 2
+    assert seg.last_on[0] == 99
+
+
+def test_cv_tail_merges_with_its_cc_half_cycle():
+    cc = np.full(100, 1e-3)
+    cv = 1e-3 * np.exp(-np.arange(100) / 10.0)  # decays below the threshold
+    dis = np.full(100, -1e-3)
+    i = np.concatenate((cc, cv, dis))
+    t = np.arange(i.size, dtype=float)
+    seg = segment_run(t, np.ones_like(t), i)
+    assert seg.n_half == 2
+    # charge: trapezoid of the positive part up to the reversal (and half of the reversal interval)
+    pos = np.clip(i, 0, None)
+    expected = np.trapezoid(pos[:201], t[:201]) / 3600
+    assert seg.charge_ah[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_energy_uses_voltage_times_current():
+    t, i = _square([0, 1, 0])
+    v = np.full(t.size, 3.0)
+    seg = segment_run(t, v, i)
+    assert seg.energy_wh[0] == pytest.approx(3.0 * seg.charge_ah[0], rel=1e-12)
+
+
+def test_charge_column_agrees_with_integral_when_it_is_the_integral():
+    # rests between half-cycles: at a direct reversal a cumulative column only has the net
+    # increment of the reversal interval, so the two would differ by ½·I·Δt per side
+    t, i = _square([0, 1, 0, -1, 0, 1, 0])
+    q = np.concatenate(([0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * np.diff(t)))) / 3600
+    seg = segment_run(t, np.ones_like(t), i)
+    assert charge_from_column(seg, q) == pytest.approx(seg.charge_ah, rel=1e-12)
+
+
+def test_no_current_gives_no_half_cycles():
+    t = np.arange(10.0)
+    seg = segment_run(t, np.ones(10), np.zeros(10))
+    assert seg.n_half == 0 and seg.charge_ah.size == 0
+
+
+def test_group_median_matches_numpy():
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 6, 300)
+    values = rng.normal(size=300)
+    values[::17] = np.nan
+    out = group_median(values, groups, 7)
+    for g in range(7):
+        sel = values[(groups == g) & np.isfinite(values)]
+        if sel.size:
+            assert out[g] == pytest.approx(np.median(sel))
+        else:
+            assert np.isnan(out[g])
