@@ -12,8 +12,9 @@ Choices, each recorded in ``meta.inferred`` when it applies:
 * current (A, positive = oxidation at the working electrode = charge, BioLogic's own sign):
   ``I/mA`` > ``<I>/mA`` > derived. Raw GCPL ``.mpr`` files usually carry no current column:
   then galvanostatic points (``mode == 1``) take the set point ``control/V/mA`` (or
-  ``control/mA``), rest points (``mode == 3``) take 0, and every other point takes
-  ``dq/mA.h ÷ Δt`` (mAh → mA·s, so ``× 3600 / Δt``);
+  ``control/mA``) unless it disagrees with the charge increments by more than 5 %, rest
+  points (``mode == 3``) take 0, and every other point takes ``dq/mA.h ÷ Δt`` (mAh → mA·s,
+  so ``× 3600 / Δt``); a rest-only run with no current column (OCV) gets 0 A;
 * cycle / half-cycle: the file's ``cycle number`` / ``half cycle`` when present and not stuck,
   else derived from the current sign (:mod:`cycler_cli.cycles`);
 * ``charge_ah``: ``(Q-Qo)/mA.h`` when present, else the running sum of ``dq/mA.h``.
@@ -43,10 +44,23 @@ def _first(columns: dict[str, np.ndarray], names: tuple[str, ...]) -> str | None
     return None
 
 
+#: A set point that disagrees with the measured charge increments by more than this (median
+#: ratio over galvanostatic points) is not trusted as the current.
+SET_POINT_TOLERANCE = 0.05
+
+
 def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] | None:
     """Current in mA rebuilt from set point, mode and charge increments, with a description.
 
-    Returns ``None`` when the columns do not allow it."""
+    * galvanostatic points (``mode == 1``) take the set point ``control/V/mA`` (mA in this
+      mode) or ``control/mA``, unless its median ratio to ``dq/mA.h × 3600 / Δt`` over those
+      points is off by more than :data:`SET_POINT_TOLERANCE`: then ``dq``/Δt is used there too;
+    * rest points (``mode == 3``) take 0;
+    * other points take ``dq/mA.h × 3600 / Δt`` (NaN on a point with no earlier point, or
+      without a charge column).
+
+    With neither set point nor charge column, a run with rest points (OCV) gets 0 mA on them
+    and NaN elsewhere. Returns ``None`` when the columns do not allow any of this."""
     time_s = np.asarray(columns["time/s"], dtype=np.float64)
     mode = columns.get("mode")
     control = _first(columns, CONTROL_CURRENT)
@@ -60,17 +74,35 @@ def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] 
     if mode is not None and control is not None:
         mode = np.asarray(mode)
         current = np.asarray(columns[control], dtype=np.float64).copy()
-        other = mode != MODE_CC
+        cc = mode == MODE_CC
+        how_cc = f"{control} where mode is galvanostatic"
+        if from_dq is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = from_dq[cc] / current[cc]
+            ratio = ratio[np.isfinite(ratio)]
+            if ratio.size and abs(float(np.median(ratio)) - 1.0) > SET_POINT_TOLERANCE:
+                current[cc] = from_dq[cc]
+                how_cc = (
+                    f"{dq} / time step where mode is galvanostatic ({control} disagrees with it by a "
+                    f"median factor {float(np.median(ratio)):.3g})"
+                )
+        other = ~cc
         if from_dq is not None:
             current[other] = from_dq[other]
-            how = f"{control} where mode is galvanostatic, {dq} / time step elsewhere"
+            how = f"{how_cc}, {dq} / time step elsewhere"
         else:
             current[other] = np.nan
-            how = f"{control} where mode is galvanostatic (no charge column for other points)"
+            how = f"{how_cc} (no charge column for other points)"
         current[mode == MODE_REST] = 0.0
         return current, how
     if from_dq is not None:
+        if mode is not None:
+            from_dq = np.where(np.asarray(mode) == MODE_REST, 0.0, from_dq)
+            return from_dq, f"{dq} / time step, 0 where mode is rest"
         return from_dq, f"{dq} / time step"
+    if mode is not None and np.any(np.asarray(mode) == MODE_REST):
+        current = np.where(np.asarray(mode) == MODE_REST, 0.0, np.nan)
+        return current, "mode (0 where mode is rest; the file has no current, set point or charge column)"
     return None
 
 
@@ -109,6 +141,9 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
             )
         current_ma, how = derived
         meta.inferred.append(f"current derived from {how}")
+        missing = int(np.count_nonzero(~np.isfinite(current_ma)))
+        if missing:
+            meta.warnings.append(f"{missing} of {n} points have no current (nothing in the file to derive it from)")
         info.append(ColumnInfo("current_a", f"derived: {how}", "mA"))
     out["current_a"] = current_ma / 1000.0
 

@@ -1,0 +1,636 @@
+"""Reader for BioLogic EC-Lab / BT-Lab binary ``.mpr`` files (reader name ``biologic-mpr``).
+
+What it reads
+    The file magic ``BIO-LOGIC MODULAR FILE\\x1a``, then ``MODULE`` blocks, each with a v1 header
+    (EC-Lab < 11.50: short name, long name, length, version, date) or a v2 header (EC-Lab >=
+    11.50: an extra max-length field and a second version word), as galvani documents them.
+    The walk is the project's own: one ``open``, one read, offsets checked against the file
+    size, so a declared length is never an allocation.
+
+    * ``VMP Set`` (settings): technique (first byte; id -> name after yadg), active material
+      mass (f4 at 0x107, mg), electrode surface area (f4 at 0x211, unit code at 0x250:
+      2 = cm², 3 = mm²), characteristic mass (f4 at 0x24C, unit code at 0x251: 1 = g,
+      2 = mg). EC-Lab's placeholders (0.001 in any unit, 7000 mg, 0, NaN) come out as ``None``.
+    * ``VMP data``: number of points, column IDs, then fixed-size records read with
+      ``numpy.frombuffer`` and a structured dtype. Module versions 0 (IDs as bytes from 5,
+      records from 100; or IDs as big-endian u2, records from 1007), 2 (little-endian u2 IDs,
+      records from 405) and 3 (from 406). Column IDs -> names and types:
+      :mod:`cycler_cli.io.ecl_columns` (galvani's map plus the IDs it lacks).
+    * ``VMP LOG``: the start time, an OLE date (days since 1899-12-30, local time of the
+      instrument PC, no time zone) at byte 465, 469, 473 or 585 (galvani's offsets).
+    * ``VMP loop`` and ``VMP ExtDev`` are recognised and not used.
+
+Schema
+    The BioLogic-named columns go through :func:`cycler_cli.io.biologic_common.to_cycling_data`
+    (voltage ``Ecell/V`` > ``Ewe-Ece/V`` > ``Ewe/V`` > ``<Ewe>/V``; current ``I/mA`` > ``<I>/mA`` >
+    derived from ``control/V/mA`` and ``mode``, or ``dq/mA.h`` over the time step; rest-only
+    files get 0 A). ``meta.format_version`` is e.g. ``"data module v3"``.
+
+Damaged files
+    A file cut inside the data module reads every complete record; ``meta.warnings`` names the
+    records and bytes cut and ``rows_skipped["partial last record"]`` is 1 when a record is cut
+    in two. A file that ends before the data module's records start, or whose declared lengths
+    contradict each other, raises :class:`~cycler_cli.errors.CorruptFileError` (exit 3).
+
+Known uncertainties
+    The format is reverse engineered (galvani, yadg). The meaning of an ID above 255 is taken
+    from its low byte in v0 data modules (as galvani reads them), the settings offsets are
+    yadg's and hold for EC-Lab 10.40-11.6x files seen so far, and the area / characteristic
+    mass unit codes were read off pairs of ``.mpr`` and ``.mpt`` files: a code not seen yet
+    leaves the value unset with a warning. Active material mass is taken to be in mg (every
+    ``.mpt`` seen writes mg). Unknown column IDs are kept as ``unknown_<id>`` with a byte width
+    inferred from the record length. Full notes: ``docs/formats/biologic-mpr.md``.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cycler_cli.errors import CorruptFileError, UnsupportedFormatError
+
+MAGIC = b"BIO-LOGIC MODULAR FILE\x1a"
+#: The magic padded with spaces to 48 bytes, then four zero bytes.
+FILE_HEADER_BYTES = 52
+MODULE_MAGIC = b"MODULE"
+_HDR_V1 = struct.Struct("<10s25sII8s")  # short name, long name, length, version, date
+_HDR_V2 = struct.Struct("<10s25sIIII8s")  # ..., max length, length, version, unknown2, date
+
+#: Settings-module offsets (yadg ``mpr_columns.settings_dtypes``; unit codes from .mpr/.mpt pairs).
+_OFF_TECHNIQUE = 0x000
+_OFF_ACTIVE_MASS = 0x107
+_OFF_MATERIAL = 0x11E
+_OFF_AREA = 0x211
+_OFF_REFERENCE = 0x215
+_OFF_CHAR_MASS = 0x24C
+_OFF_AREA_UNIT = 0x250
+_OFF_CHAR_MASS_UNIT = 0x251
+_SETTINGS_MIN_BYTES = 0x252
+_AREA_UNITS_CM2 = {2: ("cm²", 1.0), 3: ("mm²", 0.01)}
+_MASS_UNITS_MG = {1: ("g", 1000.0), 2: ("mg", 1.0)}
+
+#: galvani's candidate offsets of the OLE start time in the LOG module, and its plausibility window.
+_LOG_TIMESTAMP_OFFSETS = (465, 469, 473, 585)
+_OLE_MIN_DAYS, _OLE_MAX_DAYS = 40000.0, 50000.0
+_OLE_EPOCH = datetime(1899, 12, 30)
+
+_UNKNOWN_WIDTH_DTYPES = {1: "u1", 2: "<u2", 4: "<f4", 8: "<f8"}
+
+
+@dataclass
+class Module:
+    """One ``MODULE`` block as found in the file. ``start`` is the file offset of its payload,
+    ``length`` the declared payload length, ``available`` how many of those bytes the file holds."""
+
+    index: int
+    short_name: str
+    long_name: str
+    header_version: int
+    version: int
+    version2: int | None
+    length: int
+    max_length: int | None
+    date: str
+    start: int
+    available: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.available < self.length
+
+
+@dataclass
+class ModuleWalk:
+    """Result of :func:`walk_modules`: the modules, and where the file ends early if it does."""
+
+    modules: list[Module]
+    cut_at: int | None = None  # file offset where a module header or payload is cut
+    cut_in: str | None = None  # what was being read there
+    trailing_bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def walk_modules(buf: bytes) -> ModuleWalk:
+    """Walk the ``MODULE`` blocks after the file header. Never raises on a short file: a cut
+    is reported in ``cut_at``/``cut_in``; garbage where no module starts raises
+    :class:`CorruptFileError` only when no module was found at all."""
+    size = len(buf)
+    pos = FILE_HEADER_BYTES
+    walk = ModuleWalk(modules=[])
+    while pos < size:
+        tail = buf[pos : pos + len(MODULE_MAGIC)]
+        if tail != MODULE_MAGIC:
+            if MODULE_MAGIC.startswith(tail):  # the file ends inside the word MODULE
+                walk.cut_at, walk.cut_in = pos, f"the header of module {len(walk.modules) + 1}"
+                break
+            if not walk.modules:
+                raise CorruptFileError(
+                    f"no MODULE block after the file header (found {bytes(tail)!r} at byte {pos})",
+                    hint="the file is damaged; copy it again from the instrument PC",
+                )
+            walk.trailing_bytes = size - pos
+            if any(buf[pos:]):
+                walk.warnings.append(f"{size - pos} bytes after the last module are not a MODULE block; ignored")
+            break
+        hpos = pos + len(MODULE_MAGIC)
+        if size - hpos < _HDR_V1.size:
+            walk.cut_at, walk.cut_in = pos, f"the header of module {len(walk.modules) + 1}"
+            break
+        is_v2 = buf[hpos + 35 : hpos + 39] == b"\xff\xff\xff\xff"
+        if is_v2:
+            if size - hpos < _HDR_V2.size:
+                walk.cut_at, walk.cut_in = pos, f"the header of module {len(walk.modules) + 1}"
+                break
+            short, long_, max_len, length, version, version2, date = _HDR_V2.unpack_from(buf, hpos)
+            start = hpos + _HDR_V2.size
+        else:
+            short, long_, length, version, date = _HDR_V1.unpack_from(buf, hpos)
+            max_len, version2 = None, None
+            start = hpos + _HDR_V1.size
+        module = Module(
+            index=len(walk.modules) + 1,
+            short_name=short.decode("latin-1").strip(" \x00"),
+            long_name=long_.decode("latin-1").strip(" \x00"),
+            header_version=2 if is_v2 else 1,
+            version=int(version),
+            version2=None if version2 is None else int(version2),
+            length=int(length),
+            max_length=None if max_len is None else int(max_len),
+            date=date.decode("latin-1").strip(" \x00"),
+            start=start,
+            available=max(0, min(int(length), size - start)),
+        )
+        walk.modules.append(module)
+        if module.truncated:
+            walk.cut_at, walk.cut_in = size, f"module {module.index} ({module.short_name or '?'})"
+            break
+        pos = start + module.length
+    return walk
+
+
+# --------------------------------------------------------------------------- settings, log
+
+
+def _f4(buf: bytes, offset: int) -> float:
+    return float(np.frombuffer(buf, dtype="<f4", count=1, offset=offset)[0])
+
+
+def _placeholder(raw: float) -> bool:
+    """EC-Lab's "not set": 0.001 (its default in every unit), zero, negative, NaN or inf."""
+    return (not np.isfinite(raw)) or raw <= 0.0 or bool(np.isclose(raw, 0.001, rtol=1e-5, atol=0.0))
+
+
+@dataclass
+class Settings:
+    technique_id: int | None = None
+    technique: str | None = None
+    active_mass_mg: float | None = None
+    characteristic_mass_mg: float | None = None
+    electrode_area_cm2: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_settings(payload: bytes, warnings: list[str]) -> Settings:
+    """Technique, masses (mg) and area (cm²) from a ``VMP Set`` payload (see module docstring)."""
+    from cycler_cli.io.ecl_columns import technique_name
+
+    out = Settings()
+    if len(payload) < 1:
+        warnings.append("settings module is empty: technique, mass and area unknown")
+        return out
+    out.technique_id = payload[_OFF_TECHNIQUE]
+    out.technique = technique_name(out.technique_id)
+    if out.technique is None:
+        warnings.append(f"technique id {out.technique_id} is not known to cycler; technique left unset")
+    if len(payload) < _SETTINGS_MIN_BYTES:
+        warnings.append(f"settings module has {len(payload)} bytes, fewer than the {_SETTINGS_MIN_BYTES} that hold mass and area; not read")
+        return out
+    # Pascal strings that must fit the gaps yadg documents; if not, the layout is another one.
+    material_len = payload[_OFF_MATERIAL]
+    reference_len = payload[_OFF_REFERENCE]
+    if material_len > 0x1C0 - _OFF_MATERIAL - 1 or reference_len > _OFF_CHAR_MASS - _OFF_REFERENCE - 1:
+        warnings.append("settings module layout not recognised (string fields overflow); mass and area not read")
+        return out
+    active_raw = _f4(payload, _OFF_ACTIVE_MASS)
+    area_raw = _f4(payload, _OFF_AREA)
+    char_raw = _f4(payload, _OFF_CHAR_MASS)
+    area_code = payload[_OFF_AREA_UNIT]
+    mass_code = payload[_OFF_CHAR_MASS_UNIT]
+    out.raw = {
+        "active_mass": active_raw,
+        "electrode_area": area_raw,
+        "electrode_area_unit_code": area_code,
+        "characteristic_mass": char_raw,
+        "characteristic_mass_unit_code": mass_code,
+    }
+    if not _placeholder(active_raw) and not np.isclose(active_raw, 7000.0):
+        out.active_mass_mg = float(np.float32(active_raw).item())
+        out.active_mass_mg = round(out.active_mass_mg, 6)
+    if not _placeholder(area_raw):
+        if area_code in _AREA_UNITS_CM2:
+            out.electrode_area_cm2 = round(area_raw * _AREA_UNITS_CM2[area_code][1], 6)
+        else:
+            warnings.append(f"electrode area {area_raw:g} has an unknown unit code {area_code}; area left unset")
+    if not _placeholder(char_raw):
+        if mass_code in _MASS_UNITS_MG:
+            value = round(char_raw * _MASS_UNITS_MG[mass_code][1], 6)
+            if not np.isclose(value, 7000.0):
+                out.characteristic_mass_mg = value
+        else:
+            warnings.append(f"characteristic mass {char_raw:g} has an unknown unit code {mass_code}; left unset")
+    return out
+
+
+def parse_log_start(payload: bytes) -> datetime | None:
+    """Start time from a ``VMP LOG`` payload (galvani's offsets and window), or ``None``."""
+    for offset in _LOG_TIMESTAMP_OFFSETS:
+        if offset + 8 > len(payload):
+            continue
+        days = float(np.frombuffer(payload, dtype="<f8", count=1, offset=offset)[0])
+        if _OLE_MIN_DAYS < days < _OLE_MAX_DAYS:
+            return _OLE_EPOCH + timedelta(days=days)
+    return None
+
+
+def _module_date(text: str):
+    """A module header date (``mm/dd/yy`` and variants) via galvani, or ``None``."""
+    from galvani.BioLogic import parse_BioLogic_date
+
+    try:
+        return parse_BioLogic_date(text)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+# --------------------------------------------------------------------------- data module
+
+
+@dataclass
+class DataModule:
+    """The parsed data module: BioLogic-named columns and what was learnt on the way."""
+
+    columns: dict[str, np.ndarray]
+    n_declared: int
+    n_read: int
+    column_ids: list[int]
+    record_bytes: int
+    version: int
+    cut_record: bool = False
+    units_via: dict[str, str] = field(default_factory=dict)
+    #: non-flag record fields in file order: (column name, column ID)
+    fields: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _record_layout(specs, n_points: int, payload_bytes: int | None, warnings: list[str]) -> tuple[np.dtype, list]:
+    """The structured record dtype for resolved column specs; fills in unknown widths from
+    ``payload_bytes / n_points`` (``payload_bytes`` = declared record bytes, or ``None``)."""
+    known = 0
+    seen_flags = False
+    unknown = []
+    for spec in specs:
+        if spec.is_flag:
+            if not seen_flags:
+                known += 1
+                seen_flags = True
+        elif spec.dtype is None:
+            unknown.append(spec)
+        else:
+            known += np.dtype(spec.dtype).itemsize
+    widths: dict[int, int] = {}
+    if unknown:
+        ids = ", ".join(str(s.col_id) for s in unknown)
+        if n_points == 0 or payload_bytes is None:
+            widths = {s.col_id: 0 for s in unknown}
+        else:
+            if payload_bytes % n_points:
+                raise CorruptFileError(
+                    f"column ID(s) {ids} unknown and the record length cannot be worked out "
+                    f"({payload_bytes} bytes for {n_points} points)",
+                    hint="report the file to the cycler developers with the EC-Lab version that wrote it",
+                )
+            spare = payload_bytes // n_points - known
+            each, rest = divmod(spare, len(unknown))
+            if spare <= 0 or rest or each not in _UNKNOWN_WIDTH_DTYPES and len(unknown) > 1:
+                raise CorruptFileError(
+                    f"column ID(s) {ids} unknown; {spare} spare bytes per record cannot be split between them",
+                    hint="report the file to the cycler developers with the EC-Lab version that wrote it",
+                )
+            widths = {s.col_id: each for s in unknown}
+            for s in unknown:
+                warnings.append(
+                    f"column ID {s.col_id} is unknown to cycler and galvani: kept as unknown_{s.col_id} "
+                    f"({each} bytes per record, inferred from the record length)"
+                )
+    fields: list[tuple[str, str]] = []
+    names_used: dict[str, int] = {}
+    layout = []  # (spec, field name or None)
+    for spec in specs:
+        if spec.is_flag:
+            if "flags" not in names_used:
+                fields.append(("flags", "u1"))
+                names_used["flags"] = 1
+            layout.append((spec, "flags"))
+            continue
+        if spec.dtype is None:
+            width = widths.get(spec.col_id, 0)
+            if width == 0:
+                layout.append((spec, None))
+                continue
+            dtype = _UNKNOWN_WIDTH_DTYPES.get(width, f"V{width}")
+        else:
+            dtype = spec.dtype
+        count = names_used.get(spec.name, 0) + 1
+        names_used[spec.name] = count
+        fname = spec.name if count == 1 else f"{spec.name} {count}"  # galvani's duplicate naming
+        fields.append((fname, dtype))
+        layout.append((spec, fname))
+    return np.dtype(fields), layout
+
+
+def parse_data_module(buf: bytes, module: Module, technique: str | None, warnings: list[str], rows_skipped: dict[str, int]) -> DataModule:
+    """Columns from the ``VMP data`` module (see module docstring). ``buf`` is the whole file."""
+    from cycler_cli.io.ecl_columns import resolve_column
+
+    start, avail = module.start, module.available
+    if avail < 6:
+        raise CorruptFileError(
+            f"the data module holds only {avail} bytes, too few for its own header",
+            hint="the file is truncated or damaged; copy it again once EC-Lab has finished writing it",
+        )
+    n_points = int.from_bytes(buf[start : start + 4], "little")
+    n_cols = buf[start + 4]
+    version = module.version
+    if version == 0:
+        if buf[start + 5]:
+            id_bytes, data_offset = n_cols, 100
+            ids = list(buf[start + 5 : start + 5 + n_cols])
+        else:
+            id_bytes, data_offset = 2 * n_cols, 1007
+            ids = np.frombuffer(buf, dtype=">u2", count=n_cols, offset=start + 5).tolist() if avail >= 5 + id_bytes else []
+    elif version in (2, 3):
+        id_bytes, data_offset = 2 * n_cols, 405 if version == 2 else 406
+        ids = np.frombuffer(buf, dtype="<u2", count=n_cols, offset=start + 5).tolist() if avail >= 5 + id_bytes else []
+    else:
+        raise UnsupportedFormatError(
+            f"data module version {version} is not one cycler knows (0, 2, 3)",
+            hint="export the run to .mpt from EC-Lab and read that file",
+        )
+    if 5 + id_bytes > data_offset:
+        raise CorruptFileError(
+            f"the data module lists {n_cols} columns, more than its header can hold",
+            hint="the file is damaged; copy it again from the instrument PC",
+        )
+    if module.length < data_offset:
+        raise CorruptFileError(
+            f"the data module declares {module.length} bytes, fewer than its own {data_offset}-byte header",
+            hint="the file is damaged; copy it again from the instrument PC",
+        )
+    if avail < data_offset:
+        raise CorruptFileError(
+            f"the file ends inside the data module's header (byte {start + avail} of {start + data_offset}), before any data record",
+            hint="the file is truncated; copy it again once EC-Lab has finished writing it",
+        )
+    specs = [resolve_column(int(i), [int(j) for j in ids], version, technique) for i in ids]
+    declared_payload = module.length - data_offset
+    rec_dtype, layout = _record_layout(specs, n_points, declared_payload, warnings)
+    itemsize = rec_dtype.itemsize
+    if itemsize == 0:
+        raise CorruptFileError("the data module lists no column", hint="the file is damaged")
+    expected = n_points * itemsize
+    if module.truncated and declared_payload != expected:
+        raise CorruptFileError(
+            f"the data module declares {module.length} bytes but the file holds only {avail} of them, "
+            f"and the declared length does not match its {n_points} points of {itemsize} bytes",
+            hint="the file is damaged; copy it again from the instrument PC",
+        )
+    payload = avail - data_offset
+    if not module.truncated and declared_payload > expected:
+        warnings.append(f"the data module holds {declared_payload - expected} bytes beyond its {n_points} declared records; ignored")
+    # A truncated module has declared == expected (checked above), so this covers both cases.
+    n_complete, cut_bytes = divmod(min(payload, expected), itemsize)
+    n_read = min(n_points, n_complete)
+    cut_record = False
+    if n_read < n_points:
+        missing = n_points - n_read
+        if module.truncated:
+            msg = f"the file ends inside the data module: {n_read} of {n_points} declared records read, {missing} missing"
+        else:
+            msg = f"the data module is shorter than its {n_points} declared records: {n_read} read, {missing} missing"
+        if cut_bytes:
+            msg += f"; the last record is cut after {cut_bytes} of its {itemsize} bytes"
+            rows_skipped["partial last record"] = rows_skipped.get("partial last record", 0) + 1
+            cut_record = True
+        warnings.append(msg)
+    records = np.frombuffer(buf, dtype=rec_dtype, count=n_read, offset=start + data_offset)
+    columns: dict[str, np.ndarray] = {}
+    via: dict[str, str] = {}
+    ordered: list[tuple[str, int]] = []
+    for spec, fname in layout:
+        if fname is None:
+            continue
+        if spec.is_flag:
+            bits = records["flags"] & np.uint8(spec.flag_mask)
+            columns[spec.name] = bits.astype(np.uint8) if spec.flag_dtype == "uint8" else bits != 0
+            via[spec.name] = f"column ID {spec.col_id} ({spec.via})"
+        else:
+            columns[fname] = records[fname]
+            via[fname] = f"column ID {spec.col_id} ({spec.via})"
+            ordered.append((fname, spec.col_id))
+    return DataModule(columns, n_points, n_read, [int(i) for i in ids], itemsize, version, cut_record, via, ordered)
+
+
+# --------------------------------------------------------------------------- reader
+
+
+@dataclass
+class MprContents:
+    """Everything :func:`parse_mpr` learns from the bytes, before the canonical mapping."""
+
+    walk: ModuleWalk
+    settings: Settings
+    data: DataModule
+    start_time: datetime | None
+    warnings: list[str]
+    rows_skipped: dict[str, int]
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """BioLogic-named columns (raw types, views into the file's bytes; flags unpacked)."""
+        return self.data.columns
+
+
+def parse_mpr(buf: bytes) -> MprContents:
+    """Parse the bytes of an ``.mpr`` file (see module docstring). Raises
+    :class:`UnsupportedFormatError` without the magic, :class:`CorruptFileError` when the
+    bytes contradict the format before any data record."""
+    if not buf.startswith(MAGIC):
+        raise UnsupportedFormatError(
+            "not a BioLogic .mpr file (no BIO-LOGIC MODULAR FILE magic)",
+            hint="pass --reader NAME for another format",
+        )
+    if len(buf) < FILE_HEADER_BYTES:
+        raise CorruptFileError(
+            f"the file ends after {len(buf)} bytes, inside its {FILE_HEADER_BYTES}-byte header",
+            hint="the file is truncated; copy it again once EC-Lab has finished writing it",
+        )
+    warnings: list[str] = []
+    rows_skipped: dict[str, int] = {}
+    walk = walk_modules(buf)
+    warnings.extend(walk.warnings)
+    by_name: dict[str, list[Module]] = {}
+    for module in walk.modules:
+        by_name.setdefault(module.short_name, []).append(module)
+    data_modules = by_name.get("VMP data", [])
+    settings_modules = by_name.get("VMP Set", [])
+    if not data_modules:
+        if walk.cut_at is not None:
+            raise CorruptFileError(
+                f"the file ends at byte {len(buf)}, inside {walk.cut_in}, before the data module",
+                hint="the file is truncated; copy it again once EC-Lab has finished writing it",
+            )
+        names = ", ".join(m.short_name for m in walk.modules) or "none"
+        raise CorruptFileError(
+            f"no data module (VMP data) in the file (modules: {names})",
+            hint="the file holds settings only; open the run's data file (the .mpr with the channel suffix)",
+        )
+    data_module = data_modules[0]
+    if len(data_modules) > 1:
+        warnings.append(f"{len(data_modules)} data modules; only the first is read")
+    settings = Settings()
+    if settings_modules:
+        sm = settings_modules[0]
+        if sm.truncated:  # only when the data module came first; EC-Lab writes settings first
+            warnings.append("the settings module is cut; technique, mass and area not read")
+        else:
+            settings = parse_settings(buf[sm.start : sm.start + sm.length], warnings)
+    else:
+        warnings.append("no settings module (VMP Set): technique, mass and area unknown")
+
+    data = parse_data_module(buf, data_module, settings.technique, warnings, rows_skipped)
+    if data.n_declared == 0:
+        warnings.append("no data records: the run holds 0 points")
+
+    start_time = None
+    log_modules = by_name.get("VMP LOG", [])
+    if not log_modules:
+        warnings.append("no LOG module: the start time is unknown")
+    elif log_modules[0].truncated:
+        warnings.append("the LOG module is cut: the start time is unknown")
+    else:
+        lm = log_modules[0]
+        start_time = parse_log_start(buf[lm.start : lm.start + lm.length])
+        if start_time is None:
+            warnings.append("no start time found in the LOG module")
+        elif settings_modules:
+            set_date = _module_date(settings_modules[0].date)
+            if set_date is not None and set_date != start_time.date():
+                warnings.append(
+                    f"the LOG start time {start_time.isoformat()} is not on the settings module's date {set_date.isoformat()}"
+                )
+    if walk.cut_at is not None and walk.modules and walk.modules[-1] is not data_module:
+        warnings.append(f"the file ends inside {walk.cut_in}, after the data module")
+    for name in by_name:
+        if name not in ("VMP Set", "VMP data", "VMP LOG", "VMP loop", "VMP ExtDev"):
+            warnings.append(f"module {name!r} is not one cycler knows; ignored")
+    return MprContents(walk, settings, data, start_time, warnings, rows_skipped)
+
+
+def _read_bytes(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def read_mpr(path: Path | str):
+    """Read an ``.mpr`` file into :class:`~cycler_cli.model.CyclingData` (see module docstring).
+
+    Current is in A, positive = oxidation at the working electrode (BioLogic's own sign)."""
+    from cycler_cli.errors import CyclerError
+    from cycler_cli.io.biologic_common import to_cycling_data
+    from cycler_cli.model import ColumnInfo, RunMeta
+
+    path = Path(path)
+    try:
+        contents = parse_mpr(_read_bytes(path))
+    except CyclerError as exc:
+        exc.path = exc.path or str(path)
+        raise
+    data, settings = contents.data, contents.settings
+    columns = dict(data.columns)
+    inferred: list[str] = []
+    cell_voltage = _cell_voltage(columns)
+    if cell_voltage is not None:
+        columns["Ewe-Ece/V"], how = cell_voltage
+        inferred.append(f"cell voltage Ewe-Ece/V computed as {how}, as EC-Lab's .mpt export does")
+    meta = RunMeta(
+        source=str(path),
+        reader=READER.name,
+        format_version=f"data module v{data.version}",
+        technique=settings.technique,
+        start_time=contents.start_time,
+        active_mass_mg=settings.active_mass_mg,
+        characteristic_mass_mg=settings.characteristic_mass_mg,
+        electrode_area_cm2=settings.electrode_area_cm2,
+        warnings=contents.warnings,
+        inferred=inferred,
+        rows_skipped=contents.rows_skipped,
+        extra={
+            "modules": [
+                {"name": m.short_name, "header": f"v{m.header_version}", "version": m.version, "length": m.length}
+                for m in contents.walk.modules
+            ],
+            "column_ids": data.column_ids,
+            "columns_via": data.units_via,
+            "points_declared": data.n_declared,
+            "record_bytes": data.record_bytes,
+            "technique_id": settings.technique_id,
+            "settings_raw": settings.raw,
+        },
+    )
+    result = to_cycling_data(columns, meta)
+    if cell_voltage is not None:
+        result.meta.columns = [
+            ColumnInfo(c.canonical, f"derived: {cell_voltage[1]}", c.unit) if c.source == "Ewe-Ece/V" else c
+            for c in result.meta.columns
+        ]
+    return result
+
+
+#: (WE potential, CE potential) pairs for the cell voltage, instantaneous pairs first.
+_CELL_VOLTAGE_PAIRS = (
+    ("Ewe/V", "Ece/V"),
+    ("<Ewe>/V", "<Ece>/V"),
+    ("Ewe/V", "<Ece>/V"),
+    ("<Ewe>/V", "Ece/V"),
+)
+
+
+def _cell_voltage(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] | None:
+    """``Ewe - Ece`` (V, float64) when the file records the counter electrode, as EC-Lab's
+    export writes ``Ewe-Ece/V``; ``None`` for impedance files (``freq/Hz``), whose exports
+    carry no such column, or when a cell voltage is already recorded."""
+    if "freq/Hz" in columns or "Ecell/V" in columns or "Ewe-Ece/V" in columns:
+        return None
+    for we, ce in _CELL_VOLTAGE_PAIRS:
+        if we in columns and ce in columns:
+            diff = np.asarray(columns[we], dtype=np.float64) - np.asarray(columns[ce], dtype=np.float64)
+            return diff, f"{we} - {ce}"
+    return None
+
+
+class _MprReader:
+    name = "biologic-mpr"
+    description = "BioLogic EC-Lab / BT-Lab binary .mpr (settings, data and log modules)"
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        return head.startswith(MAGIC)
+
+    def read(self, path: Path):
+        return read_mpr(path)
+
+
+READER = _MprReader()
