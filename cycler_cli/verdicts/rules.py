@@ -104,6 +104,11 @@ def _g(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits - 1}e}"
 
 
+def _lim(x: float) -> str:
+    """A threshold as the user wrote it (20, 0.5, 99.5)."""
+    return f"{x:g}"
+
+
 def _signed(x: float, digits: int = 3) -> str:
     return ("+" if x > 0 else "") + _g(x, digits)
 
@@ -163,16 +168,14 @@ def _overpotential_drift(analysis, thresholds, options) -> Verdict:
     if ref_v is not None:
         detail.append(f"reference {_g(ref_v)} V")
     if rate_v_h is not None:
-        rate = f"{_signed(rate_v_h * 1e3)} mV/h"
-        if ci_v_h is not None:
-            rate += f" ± {_g(abs(ci_v_h) * 1e3, 2)}"
-        detail.append(rate)
+        ci = f" ± {_g(abs(ci_v_h) * 1e3, 2)}" if ci_v_h is not None else ""
+        detail.append(f"{_signed(rate_v_h * 1e3)}{ci} mV/h")
     tail = f" ({', '.join(detail)})" if detail else ""
     trend = "rose" if drift > 0 else "fell"
     if abs(drift) > limit:
         return Verdict(
             rule, "fail", drift, limit, unit,
-            f"overpotential {trend} {_g(abs(drift))} % per 100 h{tail}, beyond the ±{_g(limit)} % limit",
+            f"overpotential {trend} {_g(abs(drift))} % per 100 h{tail}, beyond the ±{_lim(limit)} % limit",
             "abs<=",
         )
     return Verdict(rule, "pass", drift, limit, unit, f"overpotential drift {_signed(drift)} % per 100 h{tail}", "abs<=")
@@ -195,7 +198,7 @@ def _overpotential_max(analysis, thresholds, options) -> Verdict:
     if eta > limit:
         return Verdict(
             rule, "fail", eta, limit, unit,
-            f"overpotential plateau reached {_g(eta)} V in half-cycle {half}, above the {_g(limit)} V limit", "<=",
+            f"overpotential plateau reached {_g(eta)} V in half-cycle {half}, above the {_lim(limit)} V limit", "<=",
         )
     return Verdict(rule, "pass", eta, limit, unit, f"highest overpotential plateau {_g(eta)} V (half-cycle {half})", "<=")
 
@@ -219,7 +222,7 @@ def _short_circuit(analysis, thresholds, options) -> Verdict:
     if dt_s is not None and max_dt_s is not None and dt_s > float(max_dt_s):
         return Verdict(
             rule, "warn", None, None, unit,
-            f"no short detected, but points are {_g(dt_s)} s apart (> {_g(float(max_dt_s))} s): "
+            f"no short detected, but points are {_g(dt_s)} s apart (> {_lim(float(max_dt_s))} s): "
             "short events can fall between samples",
         )
     return Verdict(rule, "pass", None, None, unit, "no short circuit detected")
@@ -241,7 +244,7 @@ def _resistance_consistency(analysis, thresholds, options) -> Verdict:
         f"{_signed(deviation)} %"
     )
     if abs(deviation) > tolerance:
-        return Verdict(rule, "fail", deviation, tolerance, unit, f"{text}, outside ±{_g(tolerance)} %", "abs<=")
+        return Verdict(rule, "fail", deviation, tolerance, unit, f"{text}, outside ±{_lim(tolerance)} %", "abs<=")
     return Verdict(rule, "pass", deviation, tolerance, unit, text, "abs<=")
 
 
@@ -298,7 +301,7 @@ def _capacity_retention(analysis, thresholds, options) -> Verdict:
     if pct < limit:
         return Verdict(
             rule, "fail", pct, limit, unit,
-            f"final discharge capacity is {_g(pct)} % of cycle {ref}'s, below the {_g(limit)} % limit{tail}", ">=",
+            f"final discharge capacity is {_g(pct)} % of cycle {ref}'s, below the {_lim(limit)} % limit{tail}", ">=",
         )
     return Verdict(rule, "pass", pct, limit, unit, f"final discharge capacity is {_g(pct)} % of cycle {ref}'s", ">=")
 
@@ -315,7 +318,7 @@ def _capacity_fade(analysis, thresholds, options) -> Verdict:
     if fade > limit:
         return Verdict(
             rule, "fail", fade, limit, unit,
-            f"discharge capacity fades {_g(fade)} % per cycle, above the {_g(limit)} % limit", "<=",
+            f"discharge capacity fades {_g(fade)} % per cycle, above the {_lim(limit)} % limit", "<=",
         )
     word = "fades" if fade >= 0 else "grows"
     return Verdict(rule, "pass", fade, limit, unit, f"discharge capacity {word} {_g(abs(fade))} % per cycle", "<=")
@@ -340,11 +343,11 @@ def _coulombic_efficiency(analysis, thresholds, options) -> Verdict:
     median = values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
     text = f"median coulombic efficiency {_g(median, 4)} % over {n} cycles after the first"
     if median < limit:
-        return Verdict(rule, "fail", median, limit, unit, f"{text}, below the {_g(limit, 4)} % limit", ">=")
+        return Verdict(rule, "fail", median, limit, unit, f"{text}, below the {_lim(limit)} % limit", ">=")
     if warn_above is not None and median > float(warn_above):
         return Verdict(
             rule, "warn", median, limit, unit,
-            f"{text}, above {_g(float(warn_above), 4)} %: usually a wrong charge/discharge pairing "
+            f"{text}, above {_lim(float(warn_above))} %: usually a wrong charge/discharge pairing "
             "(a discharge-first cell analysed charge-first) or carry-over from an incomplete half-cycle",
             ">=",
         )
@@ -365,7 +368,7 @@ def _specific_capacity(analysis, thresholds, options) -> Verdict:
     if q < limit:
         return Verdict(
             rule, "fail", q, limit, unit,
-            f"cycle {ref} discharged {_g(q)} mAh/g, below the {_g(limit)} mAh/g minimum", ">=",
+            f"cycle {ref} discharged {_g(q)} mAh/g, below the {_lim(limit)} mAh/g minimum", ">=",
         )
     return Verdict(rule, "pass", q, limit, unit, f"cycle {ref} discharged {_g(q)} mAh/g", ">=")
 

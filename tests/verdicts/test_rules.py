@@ -49,7 +49,7 @@ def test_overpotential_drift_message_names_reference_and_rate(tmp_path):
     a = symmetric(overpotential_ref_v=0.18, overpotential_drift_v_per_h=0.0009, overpotential_drift_pct_per_100h=50.0)
     v = _verdict(judge(a, _config(tmp_path)), "overpotential-drift")
     assert v.status == "fail"
-    assert "0.180 V" in v.message and "+0.900 mV/h" in v.message and "20.0 %" in v.message
+    assert "0.180 V" in v.message and "+0.900 ± 0.010 mV/h" in v.message and "±20 % limit" in v.message
 
 
 def test_overpotential_drift_skips_when_not_computed(tmp_path):
