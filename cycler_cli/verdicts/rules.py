@@ -163,13 +163,16 @@ def _overpotential_drift(analysis, thresholds, options) -> Verdict:
         return _skip(rule, unit, "the analysis gives no relative overpotential drift (no reference overpotential?)", limit)
     ref_v = _num(s, "overpotential_ref_v")
     rate_v_h = _num(s, "overpotential_drift_v_per_h")
-    ci_v_h = _num(s, "overpotential_drift_ci95_v_per_h")
+    ci = s.get("overpotential_drift_ci95_v_per_h")  # [low, high] V/h
+    ci_v_h = [_num({"x": c}, "x") for c in ci] if isinstance(ci, (list, tuple)) and len(ci) == 2 else [None, None]
     detail = []
     if ref_v is not None:
         detail.append(f"reference {_g(ref_v)} V")
     if rate_v_h is not None:
-        ci = f" ± {_g(abs(ci_v_h) * 1e3, 2)}" if ci_v_h is not None else ""
-        detail.append(f"{_signed(rate_v_h * 1e3)}{ci} mV/h")
+        interval = ""
+        if None not in ci_v_h:
+            interval = f", 95 % interval {_g(ci_v_h[0] * 1e3)} to {_g(ci_v_h[1] * 1e3)}"
+        detail.append(f"{_signed(rate_v_h * 1e3)} mV/h{interval}")
     tail = f" ({', '.join(detail)})" if detail else ""
     trend = "rose" if drift > 0 else "fell"
     if abs(drift) > limit:
@@ -213,6 +216,10 @@ def _short_circuit(analysis, thresholds, options) -> Verdict:
         half = s.get("short_circuit_half_cycle")
         kind = s.get("short_circuit_kind") or ""
         where = f" in half-cycle {half}" if half is not None else ""
+        soft = s.get("soft_short_half_cycles")
+        if isinstance(soft, list) and len(soft) > 1:
+            shown = ", ".join(str(h) for h in soft[:10]) + (", ..." if len(soft) > 10 else "")
+            where += f" (soft-short events in {len(soft)} half-cycles: {shown})"
         return Verdict(
             rule, "fail", _num(s, "short_circuit_half_cycle"), None, unit,
             f"{str(kind) + ' ' if kind else ''}short circuit detected{where}",

@@ -46,10 +46,14 @@ def test_overpotential_drift_threshold_is_configurable(tmp_path):
 
 def test_overpotential_drift_message_names_reference_and_rate(tmp_path):
     # 0.18 V rising 50 % in 100 h is 0.09 V / 100 h = 0.9 mV/h
-    a = symmetric(overpotential_ref_v=0.18, overpotential_drift_v_per_h=0.0009, overpotential_drift_pct_per_100h=50.0)
+    a = symmetric(
+        overpotential_ref_v=0.18, overpotential_drift_v_per_h=0.0009, overpotential_drift_pct_per_100h=50.0,
+        overpotential_drift_ci95_v_per_h=[0.00085, 0.00095],
+    )
     v = _verdict(judge(a, _config(tmp_path)), "overpotential-drift")
     assert v.status == "fail"
-    assert "0.180 V" in v.message and "+0.900 ± 0.010 mV/h" in v.message and "±20 % limit" in v.message
+    assert "0.180 V" in v.message and "+0.900 mV/h, 95 % interval 0.850 to 0.950" in v.message
+    assert "±20 % limit" in v.message
 
 
 def test_overpotential_drift_skips_when_not_computed(tmp_path):
@@ -129,6 +133,13 @@ def test_short_circuit_fails_naming_the_half_cycle(tmp_path):
     v = _verdict(report, "short-circuit")
     assert v.status == "fail" and "half-cycle 17" in v.message and "hard" in v.message
     assert report.status == "fail" and report.exit_code == 1
+
+
+def test_soft_short_fails_listing_the_half_cycles(tmp_path):
+    a = symmetric(short_circuit=True, short_circuit_half_cycle=12, short_circuit_kind="soft", soft_short_half_cycles=[12, 15, 20])
+    v = _verdict(judge(a, _config(tmp_path)), "short-circuit")
+    assert v.status == "fail" and v.value == 12
+    assert v.message == "soft short circuit detected in half-cycle 12 (soft-short events in 3 half-cycles: 12, 15, 20)"
 
 
 def test_short_circuit_passes_without_short(tmp_path):

@@ -14,7 +14,7 @@ def symmetric(rows: list[dict[str, Any]] | None = None, **summary: Any) -> dict[
         "overpotential_ref_v": 0.4,
         "overpotential_final_v": 0.4,
         "overpotential_drift_v_per_h": 0.0,
-        "overpotential_drift_ci95_v_per_h": 1e-5,
+        "overpotential_drift_ci95_v_per_h": [-1e-5, 1e-5],
         "overpotential_drift_pct_per_100h": 0.0,
         "r_dc_ohm_median": 15723.0,
         "asr_ohm_cm2_median": 10000.0,
