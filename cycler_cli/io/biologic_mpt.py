@@ -33,8 +33,6 @@ Reader-specific choices, recorded in ``meta.inferred`` when they apply:
 * ``mode`` / ``ox`` / ``error`` columns holding the whole BioLogic flag byte (seen in BT-Lab
   auto-export CSVs: every flag column repeats one number up to 255) are masked to the mode
   bits (``& 0x03``);
-* a run with no current column, no set point and no charge increment whose every point is rest
-  (``mode == 3``: Open Circuit Voltage, Wait) gets a current of 0;
 * an index column (``mode``, ``Ns``, ``half cycle``, ``cycle number``, ``ox/red``) with missing
   values is not used (a warning says so), so cycles are derived instead of invented.
 
@@ -70,7 +68,7 @@ import numpy as np
 
 from cycler_cli.errors import CorruptFileError, MissingColumnError
 from cycler_cli.io import text as textio
-from cycler_cli.io.biologic_common import CONTROL_CURRENT, CURRENT_PRIORITY, DQ_COLUMNS, VOLTAGE_PRIORITY
+from cycler_cli.io.biologic_common import VOLTAGE_PRIORITY
 from cycler_cli.model import CyclingData, RunMeta
 
 NAME = "biologic-mpt"
@@ -239,8 +237,9 @@ def _setting(value: str, table: dict[str, float], what: str, meta: RunMeta) -> f
 # data block
 
 
-def _locate(text: str, path: Path) -> tuple[list[str], str, str, bool]:
-    """Split the decoded file into ``(metadata lines, column header line, data text, full)``."""
+def _locate(text: str, path: Path) -> tuple[list[str], str, str, int]:
+    """Split the decoded file into ``(metadata lines, column header line, data text, N)``;
+    N is the announced number of header lines, 0 for a headerless export."""
     first_end = text.find("\n")
     first = (text if first_end < 0 else text[:first_end]).rstrip("\r")
     if not _MAGIC.match(first):
@@ -249,7 +248,7 @@ def _locate(text: str, path: Path) -> tuple[list[str], str, str, bool]:
                 "neither the EC-Lab/BT-Lab ASCII magic line nor a BioLogic column header on line 1",
                 path=str(path), hint="export the run from EC-Lab with 'Export as text', or pass --reader NAME",
             )
-        return [], first, "" if first_end < 0 else text[first_end + 1:], False
+        return [], first, "" if first_end < 0 else text[first_end + 1:], 0
     # Only the header block is split into a list; the data block stays one string.
     head_lines: list[str] = []
     pos = first_end + 1
@@ -280,7 +279,7 @@ def _locate(text: str, path: Path) -> tuple[list[str], str, str, bool]:
         head_lines.append(text[pos:end].rstrip("\r"))
         pos = end + 1
     column_line = head_lines.pop()
-    return head_lines, column_line, text[pos:], True
+    return head_lines, column_line, text[pos:], n_header
 
 
 def _column_names(column_line: str, sep: str, meta: RunMeta, path: Path) -> list[str | None]:
@@ -416,7 +415,7 @@ def _time_column(column, decimal: str, meta: RunMeta) -> tuple[np.ndarray, np.nd
 
 
 def _fix_columns(columns: dict[str, np.ndarray], meta: RunMeta) -> None:
-    """Reader-level repairs (flag bytes, unusable index columns, OCV current); see module docstring."""
+    """Reader-level repairs (flag bytes, unusable index columns); see the module docstring."""
     mode = columns.get("mode")
     if mode is not None and len(mode) and np.nanmax(mode) > 3:
         flags = [n for n in ("mode", "ox/red", "error") if n in columns]
@@ -435,20 +434,6 @@ def _fix_columns(columns: dict[str, np.ndarray], meta: RunMeta) -> None:
             meta.warnings.append(
                 f"column {name!r} has {int(np.isnan(values).sum())} missing value(s) and is not used"
             )
-    has_current = any(n in columns for n in CURRENT_PRIORITY + CONTROL_CURRENT + DQ_COLUMNS)
-    mode = columns.get("mode")
-    if not has_current and mode is not None and len(mode) and bool((mode == 3).all()):
-        columns["I/mA"] = np.zeros(len(mode))
-        meta.extra["current_source"] = "rest"
-        meta.inferred.append("current is 0: no current column and every point is rest (mode 3)")
-
-
-def _patch_rest_current(data: CyclingData) -> None:
-    if data.meta.extra.pop("current_source", None) == "rest":
-        data.meta.columns = [
-            type(c)(c.canonical, "derived: 0 at every point (mode 3, rest)", "mA") if c.canonical == "current_a" else c
-            for c in data.meta.columns
-        ]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -471,9 +456,10 @@ def read_columns(path: Path | str) -> tuple[dict[str, np.ndarray], RunMeta]:
     if encoding == "latin-1":
         meta.inferred.append("text decoded as latin-1/cp1252 (the bytes are not UTF-8)")
 
-    head_lines, column_line, data, full = _locate(text, path)
-    meta.extra["header_block"] = full
-    if full:
+    head_lines, column_line, data, n_header = _locate(text, path)
+    meta.extra["header_lines"] = n_header
+    meta.extra["header_block"] = n_header > 3  # N = 3: magic, count and column header only
+    if head_lines:
         parse_header(head_lines, meta)
     sep = _guess_separator(column_line)
     names = _column_names(column_line, sep, meta, path)
@@ -501,9 +487,7 @@ def read(path: Path | str) -> CyclingData:
     if meta.rows_read == 0:
         meta.warnings.append("the file has a column header but no data rows: an empty run")
     _fix_columns(columns, meta)
-    data = to_cycling_data(columns, meta)
-    _patch_rest_current(data)
-    return data
+    return to_cycling_data(columns, meta)
 
 
 class _Reader:
