@@ -214,6 +214,7 @@ def _short_circuit(analysis, thresholds, options) -> Verdict:
         return _skip(rule, unit, "the analysis gives no short-circuit detection")
     if flag:
         half = s.get("short_circuit_half_cycle")
+        half_num = _num(s, "short_circuit_half_cycle")
         kind = s.get("short_circuit_kind") or ""
         where = f" in half-cycle {half}" if half is not None else ""
         soft = s.get("soft_short_half_cycles")
@@ -221,7 +222,7 @@ def _short_circuit(analysis, thresholds, options) -> Verdict:
             shown = ", ".join(str(h) for h in soft[:10]) + (", ..." if len(soft) > 10 else "")
             where += f" (soft-short events in {len(soft)} half-cycles: {shown})"
         return Verdict(
-            rule, "fail", _num(s, "short_circuit_half_cycle"), None, unit,
+            rule, "fail", None if half_num is None else int(half_num), None, unit,
             f"{str(kind) + ' ' if kind else ''}short circuit detected{where}",
         )
     dt_s = _num(s, "sampling_interval_s")
