@@ -468,7 +468,7 @@ def parse_mpr(buf: bytes) -> MprContents:
     """Parse the bytes of an ``.mpr`` file (see module docstring). Raises
     :class:`UnsupportedFormatError` without the magic, :class:`CorruptFileError` when the
     bytes contradict the format before any data record."""
-    if not buf.startswith(MAGIC):
+    if not buf.startswith(MAGIC) and not (buf and MAGIC.startswith(buf)):
         raise UnsupportedFormatError(
             "not a BioLogic .mpr file (no BIO-LOGIC MODULAR FILE magic)",
             hint="pass --reader NAME for another format",
@@ -532,7 +532,7 @@ def parse_mpr(buf: bytes) -> MprContents:
                 warnings.append(
                     f"the LOG start time {start_time.isoformat()} is not on the settings module's date {set_date.isoformat()}"
                 )
-    if walk.cut_at is not None and walk.modules and walk.modules[-1] is not data_module:
+    if walk.cut_at is not None and not data_module.truncated:
         warnings.append(f"the file ends inside {walk.cut_in}, after the data module")
     for name in by_name:
         if name not in ("VMP Set", "VMP data", "VMP LOG", "VMP loop", "VMP ExtDev"):
