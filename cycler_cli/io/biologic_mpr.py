@@ -588,6 +588,7 @@ def read_mpr(path: Path | str):
             "points_declared": data.n_declared,
             "record_bytes": data.record_bytes,
             "technique_id": settings.technique_id,
+            "technique_title": _technique_title(settings.technique),
             "settings_raw": settings.raw,
         },
     )
@@ -598,6 +599,12 @@ def read_mpr(path: Path | str):
             for c in result.meta.columns
         ]
     return result
+
+
+def _technique_title(short: str | None) -> str | None:
+    from cycler_cli.io.ecl_columns import TECHNIQUE_TITLES
+
+    return TECHNIQUE_TITLES.get(short) if short else None
 
 
 #: (WE potential, CE potential) pairs for the cell voltage, instantaneous pairs first.

@@ -103,6 +103,28 @@ TECHNIQUES: dict[int, str] = {
 }
 
 
+#: Short name -> the title EC-Lab writes on line 4 of an ``.mpt`` export (checked against the
+#: yadg exports; MP from EC-Lab's technique list).
+TECHNIQUE_TITLES: dict[str, str] = {
+    "BCD": "Battery Capacity Determination",
+    "CA": "Chronoamperometry / Chronocoulometry",
+    "CP": "Chronopotentiometry",
+    "CV": "Cyclic Voltammetry",
+    "CVA": "Cyclic Voltammetry Advanced",
+    "coC": "Constant Current",
+    "coV": "Constant Voltage",
+    "GCPL": "Galvanostatic Cycling with Potential Limitation",
+    "GEIS": "Galvano Electrochemical Impedance Spectroscopy",
+    "LSV": "Linear Sweep Voltammetry",
+    "MB": "Modulo Bat",
+    "MP": "Modular Potentio",
+    "OCV": "Open Circuit Voltage",
+    "PEIS": "Potentio Electrochemical Impedance Spectroscopy",
+    "WAIT": "Wait",
+    "ZIR": "IR compensation (PEIS)",
+}
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     """One column ID resolved: ``name`` (EC-Lab spelling), ``dtype`` (numpy type string, or

@@ -584,3 +584,20 @@ def test_files_galvani_cannot_read_agree_with_their_mpt_export(rel):
         )
         compared += 1
     assert compared >= 5
+
+
+def test_technique_agrees_with_mpt_title(realdata):
+    """The technique id in the settings module names the technique the .mpt export's line 4
+    spells out (short name in meta.technique, EC-Lab's title in meta.extra)."""
+    checked = 0
+    for mpr, text_file in _pairs(realdata):
+        if text_file.suffix != ".mpt":
+            continue
+        lines = text_file.read_bytes().decode("latin-1").splitlines()
+        if not lines[0].endswith("ASCII FILE") or lines[1].strip().endswith(": 3"):
+            continue  # 3-line exports carry no technique
+        meta = read_mpr(mpr).meta
+        assert meta.extra["technique_title"] == lines[3].strip(), _rel(mpr)
+        checked += 1
+    print(f"\n{checked} techniques checked")
+    assert checked >= 20
