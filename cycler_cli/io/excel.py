@@ -76,7 +76,7 @@ def read_excel(path: Path):
     parts = []
     used = []
     for sheet in book.sheet_names:
-        top = book.parse(sheet, header=None, nrows=30)
+        top = pd.read_excel(book, sheet_name=sheet, header=None, nrows=30)
         for row_index in range(len(top)):
             fields = [str(v) for v in top.iloc[row_index].tolist() if pd.notna(v)]
             spec = next((s for s in _specs() if tabular.matches(s, tabular.header_names(fields))), None)
@@ -87,7 +87,7 @@ def read_excel(path: Path):
         if chosen_spec is not None and spec is not chosen_spec:
             continue
         chosen_spec = spec
-        frame = book.parse(sheet, header=row_index)
+        frame = pd.read_excel(book, sheet_name=sheet, header=row_index)
         parts.append(frame)
         used.append(sheet)
     if chosen_spec is None:
