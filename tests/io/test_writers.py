@@ -260,3 +260,47 @@ def test_the_three_formats_give_the_same_run(full, tmp_path):
     for other in runs[1:]:
         for col in ("time_s", "voltage_v", "current_a", "charge_ah", "step"):
             np.testing.assert_allclose(other.frame[col], runs[0].frame[col], atol=1e-6, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------
+# the shipped sample_runs/ files
+
+
+def _shipped():
+    from cycler_cli.simulate import SAMPLES
+
+    return SAMPLES
+
+
+@pytest.mark.parametrize("spec", [s for s in _shipped() if s.format == "mpr"], ids=lambda s: s.name)
+def test_galvani_reads_every_shipped_mpr(spec):
+    from pathlib import Path
+
+    from cycler_cli.simulate import sample_data
+
+    path = Path(__file__).resolve().parents[2] / "sample_runs" / spec.name
+    data = sample_data(spec)
+    with open(path, "rb") as fh:
+        mpr = galvani.MPRfile(fh)
+    np.testing.assert_allclose(mpr.data["time/s"], data.frame["time_s"], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(mpr.data["Ewe/V"], data.frame["voltage_v"], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(mpr.data["(Q-Qo)/mA.h"], data.frame["charge_ah"] * 1000, atol=1e-9, rtol=0)
+    assert mpr.timestamp == data.meta.start_time
+
+
+@pytest.mark.parametrize("spec", _shipped(), ids=lambda s: s.name)
+def test_project_readers_read_every_shipped_sample(spec):
+    from pathlib import Path
+
+    from cycler_cli.simulate import sample_data
+
+    module = {"mpr": "cycler_cli.io.biologic_mpr", "mpt": "cycler_cli.io.biologic_mpt",
+              "csv": "cycler_cli.io.generic_csv"}[spec.format]
+    _reader_or_skip(module)
+    from cycler_cli.io import read
+
+    data = sample_data(spec)
+    got = read(Path(__file__).resolve().parents[2] / "sample_runs" / spec.name)
+    has_meta = spec.format != "csv"
+    _check_same(data, got, mass_mg=data.meta.active_mass_mg if has_meta else None,
+                area_cm2=0.636 if has_meta else None)
