@@ -6,7 +6,9 @@ Li, keeps one voltage sign whichever way the current flows. The rule (docs/metri
 
 **symmetric** when both current directions occur, the median ``|V|`` over current-on points is
 below :data:`MAX_SYMMETRIC_V`, and ``sign(V) == sign(I)`` on at least
-:data:`MIN_SIGN_AGREEMENT` of the current-on points with ``V != 0``; otherwise **full**.
+:data:`MIN_SIGN_AGREEMENT` of the current-on points with ``V != 0`` **in each direction**
+(separately, so a half cell that is mostly delithiated at positive V with short negative pulses
+is not mistaken for symmetric); otherwise **full**.
 """
 
 from __future__ import annotations
@@ -27,18 +29,22 @@ def detect_cell_type(seg: Segments) -> tuple[str, str]:
     if not ((s > 0).any() and (s < 0).any()):
         return "full", "auto: the current flows in one direction only, so this cannot be a cycled symmetric cell"
     median_abs_v = float(np.median(np.abs(v)))
-    nonzero = v != 0
-    agreement = float(np.mean(np.sign(v[nonzero]) == s[nonzero])) if nonzero.any() else 0.0
+    agree = np.sign(v) == s
+    counted = v != 0
+    shares = [
+        float(np.mean(agree[counted & (s == d)])) if (counted & (s == d)).any() else 0.0 for d in (1, -1)
+    ]
+    agreement = min(shares)
     numbers = (
         f"median |V| under current {median_abs_v:.3g} V, "
-        f"V has the sign of I on {100 * agreement:.0f} % of current-on points"
+        f"V has the sign of I on {100 * shares[0]:.0f} % of charge and {100 * shares[1]:.0f} % of discharge points"
     )
     if median_abs_v < MAX_SYMMETRIC_V and agreement >= MIN_SIGN_AGREEMENT:
         return "symmetric", (
             f"auto: {numbers} (symmetric: below {MAX_SYMMETRIC_V:g} V and at least "
-            f"{100 * MIN_SIGN_AGREEMENT:.0f} %)"
+            f"{100 * MIN_SIGN_AGREEMENT:.0f} % in both)"
         )
     return "full", (
         f"auto: {numbers} (a symmetric cell needs below {MAX_SYMMETRIC_V:g} V and at least "
-        f"{100 * MIN_SIGN_AGREEMENT:.0f} %)"
+        f"{100 * MIN_SIGN_AGREEMENT:.0f} % in both directions)"
     )

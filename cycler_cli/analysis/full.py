@@ -6,6 +6,9 @@ Definitions (docs/metrics.md, "Full cells"):
   (:mod:`cycler_cli.cycles`), so ``first_half`` is ``"charge"`` or ``"discharge"`` and
   ``coulombic_efficiency = Q(second half) / Q(first half)``: discharge-first cells
   (Li|LiTi2(PO4)3, anode half cells) get ``Q_charge / Q_discharge``;
+* ``energy_efficiency = E_discharge / E_charge`` of the cycle in either order: over a closed
+  cycle that is energy delivered over energy stored (≤ 1). The pairing rule of CE applied to
+  energies would give ``E_charge / E_discharge > 1`` for discharge-first cells;
 * capacities are trapezoid integrals of ``|I| dt`` over each half-cycle (CC and CV points of
   its sign; see :mod:`cycler_cli.analysis.segment`), in mAh; energies ``∫ V·|I| dt`` in mWh;
   ``mean_*_v = E / Q``;
@@ -30,13 +33,15 @@ from cycler_cli.analysis.segment import Segments, group_median
 from cycler_cli.errors import ConfigError
 
 INCOMPLETE_SHARE = 0.9
+#: Warn when the reference cycle's discharge is below this share of the median discharge.
+LOW_REFERENCE_SHARE = 0.5
 END_OF_LIFE_RETENTION = 0.8
 
 DEFINITIONS: dict[str, str] = {
     "charge_mah": "trapezoid integral of |I| dt over the charge half-cycle's points (CC and CV, not rests), mAh",
     "discharge_mah": "the same over the discharge half-cycle",
     "coulombic_efficiency": "Q(second half) / Q(first half) of the cycle (discharge-first: Q_charge / Q_discharge)",
-    "energy_efficiency": "E(second half) / E(first half), E = integral of V |I| dt",
+    "energy_efficiency": "E_discharge / E_charge of the cycle (energy delivered / energy stored, whichever half comes first), E = integral of |V I| dt",
     "mean_charge_v": "charge_mwh / charge_mah",
     "retention": "discharge_mah / discharge_mah of the reference cycle",
     "r_dc_ohm": "median |dV/dI| over the cycle's current steps (onsets, and ends into rest); ir_dt_s is the median interval",
@@ -96,10 +101,9 @@ def analyze_full(
     q_dis[seg.hc_cycle[neg] - 1] = seg.charge_ah[neg] * 1000.0
     e_dis[seg.hc_cycle[neg] - 1] = seg.energy_wh[neg] * 1000.0
     q_first, q_second = (q_ch, q_dis) if charge_first else (q_dis, q_ch)
-    e_first, e_second = (e_ch, e_dis) if charge_first else (e_dis, e_ch)
     with np.errstate(invalid="ignore", divide="ignore"):
         ce = q_second / q_first
-        ee = e_second / e_first
+        ee = e_dis / e_ch  # energy delivered / energy stored, whichever half comes first
         mean_ch = e_ch / q_ch
         mean_dis = e_dis / q_dis
 
@@ -117,6 +121,13 @@ def analyze_full(
     q_ref = q_dis[reference_cycle - 1]
     if not complete[reference_cycle - 1]:
         warnings.append(f"reference cycle {reference_cycle} is incomplete: retention and fade are relative to a partial cycle")
+    typical = np.nanmedian(q_dis[complete]) if complete.any() else math.nan
+    if math.isfinite(typical) and q_ref < LOW_REFERENCE_SHARE * typical:
+        warnings.append(
+            f"the reference cycle's discharge ({q_ref:.4g} mAh) is under {100 * LOW_REFERENCE_SHARE:.0f} % of the median "
+            f"discharge ({typical:.4g} mAh), e.g. a partial first discharge: retention and fade are relative to it "
+            "(pass --reference-cycle 2 or later)"
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         retention = q_dis / q_ref if q_ref and math.isfinite(q_ref) else np.full(n_cycles, np.nan)
 
@@ -170,7 +181,9 @@ def analyze_full(
         "capacity_fade_pct_per_cycle": _f(fade),
         "retention_final": _f(retention[done[-1]]) if done.size else None,
         "cycles_to_80pct": int(cycles[below[0]]) if below.size else None,
-        "coulombic_efficiency_median": _f(np.median(ce_after_first)) if np.isfinite(ce_after_first).any() else None,
+        "coulombic_efficiency_median": _f(np.median(ce_after_first[np.isfinite(ce_after_first)]))
+        if np.isfinite(ce_after_first).any()
+        else None,
     }
     if not complete.all():
         bad = [int(c) for c in cycles[~complete]]

@@ -32,8 +32,11 @@ def make_data(time_s, voltage_v, current_a, *, charge_ah=None, control_mode=None
 
 
 def cumulative_charge_ah(time_s, current_a):
-    """Trapezoid running integral of I dt, Ah (what a cycler's (Q-Qo) column holds)."""
+    """Running integral of I dt, Ah, as a cycler's (Q-Qo) column holds it: current flows between
+    consecutive points of a step (trapezoid) and not across a step change, which cyclers record
+    as the step's last point and the next step's first point."""
     inc = 0.5 * (current_a[1:] + current_a[:-1]) * np.diff(time_s) / 3600.0
+    inc[np.sign(current_a[1:]) != np.sign(current_a[:-1])] = 0.0
     return np.concatenate(([0.0], np.cumsum(inc)))
 
 
@@ -98,7 +101,7 @@ def full_run(
     r_ohm=20.0,
     dt_s=1.0,
     t_rest_s=300.0,
-    v_charge0=3.0,
+    v_charge0=3.4,
     v_discharge0=3.6,
     swing_v=0.5,
     extra_half=False,

@@ -15,17 +15,22 @@ def _square(signs, n_per=100, dt=1.0, current=1e-3, rest_between=0):
     return t, i
 
 
-def test_direct_reversal_capacity_split_by_direction():
-    t, i = _square([1, -1, 1, -1])  # no rests: each reversal interval is shared
+def test_direct_reversal_intervals_are_not_counted():
+    t, i = _square([1, -1, 1, -1])  # no rests
     seg = segment_run(t, np.ones_like(t), i)
     assert seg.n_half == 4
     assert seg.hc_sign.tolist() == [1, -1, 1, -1]
-    # 100 points of 1 s: 99 s inside + half of each 1 s boundary interval; first/last only one side
-    expected = np.array([99.5, 100.0, 100.0, 99.5]) * 1e-3 / 3600
-    assert seg.charge_ah == pytest.approx(expected, rel=1e-12)
-    # total equals the trapezoid integral of |I| over the whole run
-    total = np.trapezoid(np.abs(i), t) / 3600
-    assert seg.charge_ah.sum() == pytest.approx(total, rel=1e-12)
+    # 100 points 1 s apart: 99 s of intervals with both ends on current in one direction
+    assert seg.charge_ah == pytest.approx(np.full(4, 99e-3 / 3600), rel=1e-12)
+
+
+def test_interval_into_a_sparse_rest_is_not_counted():
+    """EC-Lab records the last point of a step and the first of the next; a rest sampled
+    every 600 s must not add ½·I·600 s of charge (real file: yadg gcpl.pr_182.1)."""
+    t = np.concatenate((np.arange(0.0, 100.0), [700.0, 1300.0]))
+    i = np.concatenate((np.full(100, 1e-3), [0.0, 0.0]))
+    seg = segment_run(t, np.ones_like(t), i)
+    assert seg.charge_ah[0] == pytest.approx(99e-3 / 3600, rel=1e-12)
 
 
 def test_rests_attach_to_the_previous_half_cycle_and_discharge_first_pairs():
@@ -39,8 +44,8 @@ def test_rests_attach_to_the_previous_half_cycle_and_discharge_first_pairs():
     assert seg.last_on.tolist() == [199, 399, 599]
     assert seg.step_end.tolist() == [200, 400, 600]
     assert seg.last.tolist() == [299, 499, 699]
-    # rest -> on and on -> rest intervals each add half a step of charge: 99 + 0.5 + 0.5
-    assert seg.charge_ah == pytest.approx(np.full(3, 100e-3 / 3600), rel=1e-12)
+    # only the 99 intervals between on-current points of the half-cycle count
+    assert seg.charge_ah == pytest.approx(np.full(3, 99e-3 / 3600), rel=1e-12)
 
 
 def test_single_point_blip_is_spurious_and_does_not_split():
@@ -78,9 +83,10 @@ def test_cv_tail_merges_with_its_cc_half_cycle():
     t = np.arange(i.size, dtype=float)
     seg = segment_run(t, np.ones_like(t), i)
     assert seg.n_half == 2
-    # charge: trapezoid of the positive part up to the reversal (and half of the reversal interval)
-    pos = np.clip(i, 0, None)
-    expected = np.trapezoid(pos[:201], t[:201]) / 3600
+    # charge: trapezoid over the intervals whose both ends are above the on/off threshold
+    on = np.flatnonzero(i[:200] > seg.threshold_a)
+    assert (np.diff(on) == 1).all()  # the tail decays monotonically
+    expected = np.trapezoid(i[on], t[on]) / 3600
     assert seg.charge_ah[0] == pytest.approx(expected, rel=1e-9)
 
 
@@ -91,13 +97,21 @@ def test_energy_uses_voltage_times_current():
     assert seg.energy_wh[0] == pytest.approx(3.0 * seg.charge_ah[0], rel=1e-12)
 
 
-def test_charge_column_agrees_with_integral_when_it_is_the_integral():
-    # rests between half-cycles: at a direct reversal a cumulative column only has the net
-    # increment of the reversal interval, so the two would differ by ½·I·Δt per side
+def test_charge_column_per_half_cycle():
+    # a column that integrates a current which stops exactly at each recorded step end:
+    # steps of 100 points at 1 s, so 99 s of current per half-cycle, none across rests
     t, i = _square([0, 1, 0, -1, 0, 1, 0])
-    q = np.concatenate(([0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * np.diff(t)))) / 3600
+    inc = 0.5 * (i[1:] + i[:-1]) * np.diff(t)
+    inc[(i[1:] == 0) | (i[:-1] == 0)] = 0.0
+    q = np.concatenate(([0.0], np.cumsum(inc))) / 3600
     seg = segment_run(t, np.ones_like(t), i)
+    assert charge_from_column(seg, q) == pytest.approx(np.full(3, 99e-3 / 3600), rel=1e-12)
     assert charge_from_column(seg, q) == pytest.approx(seg.charge_ah, rel=1e-12)
+    # a direct reversal: the column's net increment over the reversal interval goes to both sides
+    t2, i2 = _square([1, -1])
+    q2 = np.concatenate(([0.0], np.cumsum(np.diff(t2) * i2[1:]))) / 3600  # right-point rule
+    seg2 = segment_run(t2, np.ones_like(t2), i2)
+    assert charge_from_column(seg2, q2) == pytest.approx(np.array([99e-3, 100e-3]) / 3600, rel=1e-12)
 
 
 def test_no_current_gives_no_half_cycles():

@@ -1,0 +1,111 @@
+"""``cycler cycles FILE``: the per-cycle table and summary of one run (docs/cycles.md).
+
+Parse options -> ``cycler_cli.io.read`` -> ``cycler_cli.analysis.analyze`` -> render. Only typer
+and the standard library are imported at module level (start-up time); everything else is
+imported inside the command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+class CellType(str, Enum):
+    auto = "auto"
+    symmetric = "symmetric"
+    full = "full"
+
+
+class CyclesFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``cycles`` command to ``app``."""
+    from cycler_cli.cli import _guard
+
+    @app.command("cycles")
+    @_guard
+    def cycles(
+        file: Annotated[Path, typer.Argument(help="The cycler file to analyse.", show_default=False)],
+        cell: Annotated[
+            CellType, typer.Option("--cell", help="auto (decide from the signal), symmetric (Li|SE|Li) or full.")
+        ] = CellType.auto,
+        mass_mg: Annotated[
+            Optional[float], typer.Option("--mass-mg", help="Active-material mass, mg (else the file's, if set).")
+        ] = None,
+        area_cm2: Annotated[
+            Optional[float], typer.Option("--area-cm2", help="Electrode area, cm² (else the file's, if set).")
+        ] = None,
+        reference_cycle: Annotated[
+            int, typer.Option("--reference-cycle", help="Cycle that retention is relative to (full cells).")
+        ] = 1,
+        thickness_mm: Annotated[
+            Optional[float], typer.Option("--thickness-mm", help="Electrolyte thickness, mm (with --conductivity-s-cm).")
+        ] = None,
+        conductivity_s_cm: Annotated[
+            Optional[float],
+            typer.Option("--conductivity-s-cm", help="Electrolyte conductivity, S/cm: splits ASR into bulk and per interface."),
+        ] = None,
+        reader: Annotated[
+            Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
+        ] = None,
+        format: Annotated[
+            CyclesFormat, typer.Option("--format", "-f", help="table (terminal), json (the full report) or csv (the rows).")
+        ] = CyclesFormat.table,
+        output: Annotated[
+            Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+        ] = None,
+    ) -> int:
+        """Per-cycle table and summary: capacities, CE, retention (full cells) or overpotential, ASR, drift, shorts (symmetric)."""
+        from cycler_cli.analysis import analyze
+        from cycler_cli.errors import ConfigError
+        from cycler_cli.io import read
+
+        report = analyze(
+            read(file, reader=reader),
+            cell=cell.value,
+            mass_mg=mass_mg,
+            area_cm2=area_cm2,
+            reference_cycle=reference_cycle,
+            thickness_mm=thickness_mm,
+            conductivity_s_cm=conductivity_s_cm,
+        )
+        if format is CyclesFormat.json:
+            text = json.dumps(report.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
+        elif format is CyclesFormat.csv:
+            text = report.to_csv()
+            for warning in report.warnings:  # the CSV has no place for them
+                print(f"warning: {warning}", file=sys.stderr)
+        else:
+            from rich.console import Console
+
+            from cycler_cli.report.cycles_text import render_cycles
+
+            if output is None:
+                # a pipe gets the whole table rather than rich's 80-column default
+                Console(width=None if sys.stdout.isatty() else 160).print(render_cycles(report.to_dict()))
+                return 0
+            import io
+
+            buffer = io.StringIO()
+            Console(file=buffer, width=160, force_terminal=False, color_system=None).print(render_cycles(report.to_dict()))
+            text = buffer.getvalue()
+        if output is None:
+            sys.stdout.write(text)
+            return 0
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write {output} ({exc.strerror})", hint="check that the folder exists and is writable"
+            ) from exc
+        return 0
