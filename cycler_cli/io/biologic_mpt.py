@@ -417,22 +417,30 @@ def _time_column(column, decimal: str, meta: RunMeta) -> tuple[np.ndarray, np.nd
 def _fix_columns(columns: dict[str, np.ndarray], meta: RunMeta) -> None:
     """Reader-level repairs (flag bytes, unusable index columns); see the module docstring."""
     mode = columns.get("mode")
-    if mode is not None and len(mode) and np.nanmax(mode) > 3:
-        flags = [n for n in ("mode", "ox/red", "error") if n in columns]
-        columns["mode"] = np.where(np.isnan(mode), np.nan, np.nan_to_num(mode).astype(np.int64) & 0x03)
-        if "ox/red" in columns:
-            ox = columns["ox/red"]
-            columns["ox/red"] = np.where(np.isnan(ox), np.nan, (np.nan_to_num(ox).astype(np.int64) >> 2) & 0x01)
-        meta.inferred.append(
-            f"{', '.join(flags)} hold BioLogic's whole flag byte (values up to {int(np.nanmax(mode))}): "
-            "mode taken as its two low bits, ox/red as bit 2"
-        )
+    finite = mode[np.isfinite(mode)] if mode is not None else np.zeros(0)
+    integral = finite == np.round(finite)
+    if finite.size and not np.all(integral & (finite >= 0) & (finite <= 3)):
+        ox = columns.get("ox/red")
+        is_byte = bool(np.all(integral & (finite >= 0) & (finite <= 255)))
+        if is_byte and (ox is None or np.array_equal(ox, mode, equal_nan=True)):
+            byte = np.nan_to_num(mode).astype(np.int64)
+            columns["mode"] = np.where(np.isnan(mode), np.nan, byte & 0x03)
+            if ox is not None:
+                columns["ox/red"] = np.where(np.isnan(mode), np.nan, (byte >> 2) & 0x01)
+            flags = [n for n in ("mode", "ox/red", "error") if n in columns]
+            meta.inferred.append(
+                f"{', '.join(flags)} hold BioLogic's whole flag byte (values up to {int(finite.max())}): "
+                "mode taken as its two low bits, ox/red as bit 2"
+            )
+        else:
+            del columns["mode"]
+            meta.warnings.append("column 'mode' holds values other than 0-3 and is not used")
     for name in INDEX_COLUMNS:
         values = columns.get(name)
-        if values is not None and np.isnan(values).any():
+        if values is not None and not np.isfinite(values).all():
             del columns[name]
             meta.warnings.append(
-                f"column {name!r} has {int(np.isnan(values).sum())} missing value(s) and is not used"
+                f"column {name!r} has {int((~np.isfinite(values)).sum())} missing value(s) and is not used"
             )
 
 

@@ -385,6 +385,18 @@ def test_mode_rest_without_current_gives_zero(tmp_path):
     np.testing.assert_array_equal(data.column("current_a"), np.zeros(4))
 
 
+def test_flag_byte_in_mode_is_masked_and_other_mode_values_are_refused(tmp_path):
+    columns = ["mode", "ox/red", "time/s", "Ewe/V", "I/mA"]
+    # flag bytes as BT-Lab's CSV writes them: 0b10101 = 21 (mode 1, ox 1), 0b10111 = 23 (rest)
+    rows = [["21", "21", "0", "3.0", "1.0"], ["21", "21", "1", "3.1", "1.0"], ["23", "23", "2", "3.1", "0"]]
+    data = read(_write(tmp_path, _mpt(rows, columns=columns), name="flags.mpt"))
+    np.testing.assert_array_equal(data.column("control_mode"), [1, 1, 3])
+    bad = [["1", "1", "0", "3.0", "1.0"], ["7.5", "1", "1", "3.1", "1.0"]]
+    data = read(_write(tmp_path, _mpt(bad, columns=columns), name="bad.mpt"))
+    assert "control_mode" not in data.frame
+    assert any("'mode' holds values other than 0-3" in w for w in data.meta.warnings)
+
+
 @pytest.mark.parametrize(
     ("text", "error", "match"),
     [
@@ -430,3 +442,30 @@ def test_large_file_reads_fast(tmp_path):
     assert len(data) == n
     np.testing.assert_allclose(data.column("voltage_v"), 3.0 + 1e-6 * i, rtol=1e-7)
     assert elapsed < 15.0
+
+
+# ----------------------------------------------------------------------------------------------
+# robustness: arbitrary lines in the data block
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_good_line = st.builds(lambda i: "\t".join(_rows(12)[i]), st.integers(0, 11))
+_junk_line = st.one_of(
+    st.just(""), st.just("\t".join(COLUMNS)), st.text(alphabet="0123456789.,E+-\tabc µ°;", max_size=60),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.one_of(_good_line, _junk_line), max_size=25))
+def test_any_data_block_reads_or_raises_an_input_error(tmp_path, lines):
+    """Whatever lines follow the header: a CyclingData or an InputError, never a traceback; and
+    every line is either a point or counted in rows_skipped."""
+    path = tmp_path / "fuzz.mpt"
+    path.write_bytes(_mpt(lines).encode("utf-8"))
+    try:
+        data = read(path)
+    except InputError:
+        return
+    assert data.meta.rows_read + sum(data.meta.rows_skipped.values()) == len(lines)
