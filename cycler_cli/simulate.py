@@ -146,6 +146,17 @@ def _previous_sign(steps: _Steps) -> np.ndarray:
     return np.where(idx >= 0, sign[np.clip(idx, 0, None)], 0.0)
 
 
+def _check_common(seed: int, noise_v: float, temperature_c: float, interval_s: float) -> None:
+    if seed < 0:
+        raise ConfigError(f"the seed must be >= 0, got {seed}", hint="pass --seed 0 or any positive integer")
+    if not noise_v >= 0:
+        raise ConfigError(f"the noise must be >= 0 V, got {noise_v}", hint="pass --noise-mv 0 or more")
+    if not temperature_c > -273.15:
+        raise ConfigError(f"temperature {temperature_c} °C is below absolute zero", hint="pass --temperature in °C")
+    if not interval_s > 0:
+        raise ConfigError(f"interval must be > 0 s, got {interval_s}", hint="pass --interval 60")
+
+
 def _drift_factor(time_s: np.ndarray, drift: str, drift_per_100h: float) -> np.ndarray:
     hours = time_s / 3600.0
     if drift == "none" or drift_per_100h == 0:
@@ -248,6 +259,7 @@ def simulate_symmetric(
     ``initial_rest_s`` open circuit, then ``step_s`` at ``+I`` (``first_direction = 1``),
     ``rest_s``, ``step_s`` at ``−I``, ``rest_s``, repeated until ``duration_s``.
     Half-cycle numbers for shorts count current steps from 1."""
+    _check_common(seed, noise_v, temperature_c, interval_s)
     if current_density_a_cm2 <= 0 or area_cm2 <= 0:
         raise ConfigError("current density and area must be > 0", hint="pass --current-density and --area")
     if step_s <= 0 or duration_s <= 0 or rest_s < 0 or initial_rest_s < 0:
@@ -391,6 +403,7 @@ def simulate_full(
     material, ``active_mass_mg`` in mg); ``retention_per_cycle`` the ratio of consecutive forward
     capacities; ``coulombic_efficiency`` the reverse/forward ratio within a cycle (forward =
     discharge when ``discharge_first``). Voltages in V, ASR in Ω cm², times in s."""
+    _check_common(seed, noise_v, temperature_c, interval_s)
     if not (0 < retention_per_cycle <= 1.5 and 0 < coulombic_efficiency <= 1.5):
         raise ConfigError("retention and coulombic efficiency must be fractions > 0", hint="e.g. --retention 0.97 --ce 0.985")
     if cycles < 1 or first_capacity_mah_g <= 0 or active_mass_mg <= 0 or area_cm2 <= 0 or current_density_a_cm2 <= 0:
@@ -409,7 +422,15 @@ def simulate_full(
     eta_ss = current_density_a_cm2 * asr_ohm_cm2 * growth  # V per half-cycle
     # cut-off compositions at the loaded voltage of each half-cycle: discharge ends where
     # OCV(x) - eta = v_min, charge where OCV(x) + eta = v_max; the next half-cycle starts there
-    x_end_half = _x_at_ocv(np.where(half_sign < 0, v_min + eta_ss, v_max - eta_ss), temperature_c)
+    target_ocv = np.where(half_sign < 0, v_min + eta_ss, v_max - eta_ss)
+    ocv_lo, ocv_hi = (float(v) for v in ltp_ocv_v(np.array([1 - 1e-6, 1e-6]), temperature_c))
+    if target_ocv.min() <= ocv_lo or target_ocv.max() >= ocv_hi:
+        raise ConfigError(
+            f"the voltage limits {v_min}-{v_max} V lie outside what the LTP curve reaches with this "
+            f"polarisation ({ocv_lo + eta_ss.max():.2f}-{ocv_hi - eta_ss.max():.2f} V)",
+            hint="narrow --v-min/--v-max or lower --asr",
+        )
+    x_end_half = _x_at_ocv(target_ocv, temperature_c)
     x_pristine = float(_x_at_ocv(np.array([v_max - eta_ss[0]]), temperature_c)[0])
     if fwd_sign > 0:  # charge first: the cell is assembled lithiated
         x_pristine = float(_x_at_ocv(np.array([v_min + eta_ss[0]]), temperature_c)[0])

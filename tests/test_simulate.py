@@ -146,6 +146,12 @@ def test_bad_options_are_config_errors():
         simulate_symmetric(duration_s=3600.0, hard_short_half_cycle=9)
     with pytest.raises(ConfigError):
         simulate_full(v_min=3.0, v_max=2.0)
+    with pytest.raises(ConfigError):
+        simulate_full(v_min=0.5, v_max=5.0)  # beyond what the LTP curve reaches
+    with pytest.raises(ConfigError):
+        simulate_symmetric(seed=-1)
+    with pytest.raises(ConfigError):
+        simulate_full(noise_v=-1e-3)
 
 
 # ----------------------------------------------------------------------------------------------
