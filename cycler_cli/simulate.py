@@ -11,8 +11,8 @@ in a Li | SE | LiTi2(PO4)3 cell (working electrode = LTP) negative current is a 
 
 Sampling: every step is recorded every ``interval_s`` from its onset; a current step also records
 its end point (still under current, where a cycler's limit fires) and the step after it starts
-recording at ``interval_s`` (no duplicate times). Current is the set
-point (exactly constant within a step), so ``charge_ah`` is exact: ``Q(t) = Q(step start) +
+recording ``min(interval_s, duration / 2)`` in (no duplicate times). Current is the set point
+(exactly constant within a step), so ``charge_ah`` is exact: ``Q(t) = Q(step start) +
 I·(t − t_step)``.
 
 Symmetric model (Li | SE | Li), per current step with onset ``t0``, ``τ = t − t0``, ``s = sign(I)``::
@@ -44,7 +44,8 @@ first-discharge capacity, ``r`` = retention per cycle) and the following charge 
 that (charge-first runs swap the roles). Within a half-cycle ``x`` runs linearly in passed charge
 from where the previous half-cycle ended to the composition where the loaded voltage meets the
 cut-off (``OCV(x) − η = v_min`` on discharge, ``OCV(x) + η = v_max`` on charge); so every
-half-cycle ends on its voltage limit and its capacity is exactly the prescribed one. ``g_n = 1 + asr_growth_per_cycle · (n − 1)``.
+half-cycle ends on its voltage limit and its capacity is exactly the prescribed one.
+``g_n = 1 + asr_growth_per_cycle · (n − 1)``.
 """
 
 from __future__ import annotations
