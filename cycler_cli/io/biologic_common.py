@@ -69,7 +69,7 @@ def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] 
     if dq is not None:
         dq_mah = np.asarray(columns[dq], dtype=np.float64)
         dt = np.diff(time_s, prepend=np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             from_dq = np.where(dt > 0, dq_mah * 3600.0 / dt, np.nan)
     if mode is not None and control is not None:
         mode = np.asarray(mode)
