@@ -24,7 +24,9 @@ rest was sampled every 600 s). The cost on a signal sampled uniformly through a 
 at most ``½|I|Δt`` at each end of a half-cycle. Energy integrates ``|V·I|`` the same way.
 
 The file's own cumulative ``charge_ah`` (for the cross-check) is split into the positive and
-negative parts of its increments; an increment belongs to the half-cycle of the point that ends
+negative parts of its increments over every interval with at least one on-current end (so
+charge the file saw flowing into or out of a rest shows up as a difference; rest-to-rest drift
+does not); an increment belongs to the half-cycle of the point that ends
 it, except that at the first interval of a new half-cycle its part in the previous direction goes
 back to the previous half-cycle (a cumulative column has already put the charge where it flowed).
 """
@@ -214,14 +216,17 @@ def segment_run(
 def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
     """Per-half-cycle capacity (Ah, positive) from the file's cumulative ``charge_ah`` column.
 
-    Increments ``Δ(charge_ah)`` are split into their positive and negative parts and assigned to
-    half-cycles exactly like the integrated current (module docstring), so the two agree when
-    the file's column is the integral of its current. NaN increments count as 0."""
+    Increments ``Δ(charge_ah)`` over intervals with at least one on-current end are split into
+    their positive and negative parts and assigned to half-cycles (module docstring), so the two
+    agree when the file's column is the integral of its current. NaN increments count as 0."""
     n_half = seg.n_half
     if n_half == 0 or seg.half_cycle.size < 2:
         return np.zeros(n_half)
     dq = np.diff(np.asarray(charge_ah, dtype=np.float64))
-    dq = np.where(np.isfinite(dq), dq, 0.0)
+    # rest-to-rest increments are the instrument integrating its offset during open circuit
+    # (EC-Lab's (Q-Qo) drifts there); the integral leaves rests out, so the check does too
+    touches_on = (seg.sign[1:] != 0) | (seg.sign[:-1] != 0)
+    dq = np.where(np.isfinite(dq) & touches_on, dq, 0.0)
     hc_sign_full = np.concatenate(([0], seg.hc_sign)).astype(np.int8)
     pos, neg = _assign_intervals(seg.half_cycle, hc_sign_full, np.clip(dq, 0, None), np.clip(-dq, 0, None))
     return _own_direction(hc_sign_full, pos, neg)

@@ -23,7 +23,7 @@ def test_symmetric_detected_with_reason():
 def test_full_cell_detected():
     data, _ = full_run(n_cycles=2)
     kind, reason = detect_cell_type(_seg(data))
-    assert kind == "full" and "3.3 V" in reason
+    assert kind == "full" and "3.5 V" in reason  # median |V| under current: 3.33 and 3.67 V plateaus
 
 
 def test_anode_half_cell_against_li_is_full():
