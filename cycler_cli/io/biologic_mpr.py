@@ -47,6 +47,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,9 @@ _OFF_CHAR_MASS = 0x24C
 _OFF_AREA_UNIT = 0x250
 _OFF_CHAR_MASS_UNIT = 0x251
 _SETTINGS_MIN_BYTES = 0x252
-_AREA_UNITS_CM2 = {2: ("cm²", 1.0), 3: ("mm²", 0.01)}
-_MASS_UNITS_MG = {1: ("g", 1000.0), 2: ("mg", 1.0)}
+#: unit code -> (unit, factor to cm² or mg, as a decimal string so 113.1 mm² is exactly 1.131 cm²)
+_AREA_UNITS_CM2 = {2: ("cm²", "1"), 3: ("mm²", "0.01")}
+_MASS_UNITS_MG = {1: ("g", "1000"), 2: ("mg", "1")}
 
 #: galvani's candidate offsets of the OLE start time in the LOG module, and its plausibility window.
 _LOG_TIMESTAMP_OFFSETS = (465, 469, 473, 585)
@@ -180,6 +182,13 @@ def _f4(buf: bytes, offset: int) -> float:
     return float(np.frombuffer(buf, dtype="<f4", count=1, offset=offset)[0])
 
 
+def _as_typed(raw: float, factor: str) -> float:
+    """The float32 ``raw`` as the decimal the user typed (its shortest float32 repr: 1.39, not
+    1.3899999857), times ``factor``."""
+    typed = Decimal(np.format_float_positional(np.float32(raw), unique=True, trim="-"))
+    return float(typed * Decimal(factor))
+
+
 def _placeholder(raw: float) -> bool:
     """EC-Lab's "not set": 0.001 (its default in every unit), zero, negative, NaN or inf."""
     return (not np.isfinite(raw)) or raw <= 0.0 or bool(np.isclose(raw, 0.001, rtol=1e-5, atol=0.0))
@@ -229,16 +238,15 @@ def parse_settings(payload: bytes, warnings: list[str]) -> Settings:
         "characteristic_mass_unit_code": mass_code,
     }
     if not _placeholder(active_raw) and not np.isclose(active_raw, 7000.0):
-        out.active_mass_mg = float(np.float32(active_raw).item())
-        out.active_mass_mg = round(out.active_mass_mg, 6)
+        out.active_mass_mg = _as_typed(active_raw, "1")
     if not _placeholder(area_raw):
         if area_code in _AREA_UNITS_CM2:
-            out.electrode_area_cm2 = round(area_raw * _AREA_UNITS_CM2[area_code][1], 6)
+            out.electrode_area_cm2 = _as_typed(area_raw, _AREA_UNITS_CM2[area_code][1])
         else:
             warnings.append(f"electrode area {area_raw:g} has an unknown unit code {area_code}; area left unset")
     if not _placeholder(char_raw):
         if mass_code in _MASS_UNITS_MG:
-            value = round(char_raw * _MASS_UNITS_MG[mass_code][1], 6)
+            value = _as_typed(char_raw, _MASS_UNITS_MG[mass_code][1])
             if not np.isclose(value, 7000.0):
                 out.characteristic_mass_mg = value
         else:
