@@ -307,6 +307,55 @@ def _column_names(column_line: str, sep: str, meta: RunMeta, path: Path) -> list
     return names
 
 
+#: Bytes a numeric data line can hold besides digits and the separator: sign, decimal point or
+#: comma, exponent, date-time punctuation, spaces, and the letters of nan / inf.
+_PLAIN_BYTES = frozenset(b"0123456789+-.,eE/: \t\r;naNifIA")
+
+
+class _Lines:
+    """Per-line facts about a data block, computed on its bytes with numpy (no loop over rows).
+
+    ``n_fields`` counts separators + 1, ``blank`` marks lines with nothing but white space,
+    ``header`` marks repeats of the column header line. Only lines holding a byte that cannot
+    occur in a numeric row are decoded one by one to compare them with the header."""
+
+    def __init__(self, raw: bytes, sep: str, column_line: str):
+        buf = np.frombuffer(raw, dtype=np.uint8)
+        newline = np.flatnonzero(buf == 10)
+        starts = np.concatenate(([0], newline + 1))
+        ends = np.concatenate((newline, [len(buf)]))
+        if len(buf) == 0 or ends[-1] == starts[-1]:  # no text after the last newline
+            starts, ends = starts[:-1], ends[:-1]
+        self.raw, self.starts, self.ends, self.count = raw, starts, ends, len(starts)
+
+        def per_line(mask: np.ndarray) -> np.ndarray:
+            """How many marked bytes each line holds (positions are sorted: binary search)."""
+            at = np.flatnonzero(mask)
+            return np.searchsorted(at, ends) - np.searchsorted(at, starts)
+
+        self.n_fields = per_line(buf == ord(sep)) + 1
+        white = (buf == 32) | (buf == 9) | (buf == 13)
+        self.blank = per_line(white) == ends - starts
+        plain = np.zeros(256, dtype=bool)
+        plain[list(_PLAIN_BYTES)] = True
+        odd = np.flatnonzero(per_line(~plain[buf]) > 0)
+        target = column_line.strip()
+        self.header = np.zeros(self.count, dtype=bool)
+        for i in odd:  # only lines with letters: repeated headers, footers, text
+            line = raw[starts[i]:ends[i]].decode("utf-8", errors="replace").strip()
+            self.header[i] = line == target
+
+    def select(self, keep: np.ndarray) -> bytes:
+        """The bytes of the kept lines, each with its own newline."""
+        buf = np.frombuffer(self.raw, dtype=np.uint8)
+        # +1 where a kept line starts, -1 after its newline; the running sum marks its bytes
+        marks = np.zeros(len(buf) + 2, dtype=np.int8)
+        marks[self.starts[keep]] += 1
+        marks[self.ends[keep] + 1] -= 1
+        inside = np.cumsum(marks[: len(buf)], dtype=np.int64) > 0
+        return buf[inside].tobytes()
+
+
 def _parse_block(data: str, column_line: str, names: list[str | None], sep: str, decimal: str,
                  meta: RunMeta) -> dict[str, np.ndarray]:
     """Parse the data text into ``{name: array}``, counting skipped lines in ``meta``."""
@@ -314,14 +363,9 @@ def _parse_block(data: str, column_line: str, names: list[str | None], sep: str,
 
     names = list(names)
     n_named = len(names)
-    lines = pd.Series(data.split("\n"), dtype=object)
-    if len(lines) and lines.iloc[-1] == "":
-        lines = lines.iloc[:-1]  # the newline that ends the last line
-    lines = lines.str.rstrip("\r")
-    stripped = lines.str.strip()
-    blank = stripped == ""
-    header = stripped == column_line.strip()
-    n_fields = lines.str.count(re.escape(sep)) + 1
+    raw = data.encode("utf-8")
+    lines = _Lines(raw, sep, column_line)
+    blank, header, n_fields = lines.blank, lines.header, lines.n_fields
     candidates = ~blank & ~header
     if candidates.any() and int(n_fields[candidates].max()) < n_named:
         # Every row is narrower than the header: the header names columns the data never
@@ -345,11 +389,10 @@ def _parse_block(data: str, column_line: str, names: list[str | None], sep: str,
     if n_good == 0:
         return {name: np.zeros(0) for name in names if name is not None}
     width = max(int(n_fields[good].max()), n_named)
-    source = data if n_good == len(lines) else "\n".join(lines[good].tolist())
+    source = raw if n_good == lines.count else lines.select(good)
     frame = pd.read_csv(
-        io.StringIO(source), sep=sep, decimal=decimal, header=None, index_col=False,
+        io.BytesIO(source), encoding="utf-8", sep=sep, decimal=decimal, header=None, index_col=False,
         names=list(range(width)), skip_blank_lines=False, engine="c", low_memory=False,
-        dtype={names.index("time/s"): "string"} if "time/s" in names else None,
     )
     extra = frame.iloc[:, n_named:]
     if extra.shape[1] and extra.notna().to_numpy().any():
@@ -387,6 +430,9 @@ def _time_column(column, decimal: str, meta: RunMeta) -> tuple[np.ndarray, np.nd
     becomes that point."""
     import pandas as pd
 
+    if column.dtype.kind in "fiu":  # the usual case: seconds, parsed by read_csv
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, np.isnan(values)
     text = column.astype("string").str.strip()
     numeric = pd.to_numeric(text.str.replace(",", ".", regex=False) if decimal == "," else text, errors="coerce")
     if numeric.notna().sum() * 2 >= text.notna().sum() or not text.notna().any():
