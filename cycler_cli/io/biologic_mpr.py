@@ -600,7 +600,10 @@ def read_mpr(path: Path | str):
             "settings_raw": settings.raw,
         },
     )
-    result = to_cycling_data(columns, meta)
+    # A damaged record may hold signalling NaNs or huge values: numpy's cast warnings would only
+    # reach stderr as noise, the values themselves stay in the frame as NaN / inf.
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        result = to_cycling_data(columns, meta)
     if cell_voltage is not None:
         result.meta.columns = [
             ColumnInfo(c.canonical, f"derived: {cell_voltage[1]}", c.unit) if c.source == "Ewe-Ece/V" else c
@@ -632,7 +635,8 @@ def _cell_voltage(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] | No
         return None
     for we, ce in _CELL_VOLTAGE_PAIRS:
         if we in columns and ce in columns:
-            diff = np.asarray(columns[we], dtype=np.float64) - np.asarray(columns[ce], dtype=np.float64)
+            with np.errstate(invalid="ignore", over="ignore"):
+                diff = np.asarray(columns[we], dtype=np.float64) - np.asarray(columns[ce], dtype=np.float64)
             return diff, f"{we} - {ce}"
     return None
 
