@@ -81,19 +81,20 @@ _SEPARATORS = ("\t", ";", ",")
 #: Column names EC-Lab / BT-Lab write (after U+FFFD repair), used to recognise a headerless
 #: export by its first line. Not exhaustive: a first line with ``time/s`` and a voltage column
 #: is claimed whatever else it holds.
-KNOWN_COLUMNS: frozenset[str] = frozenset(
-    """mode|ox/red|ox|error|control changes|Ns changes|counter inc.|Ns|I Range|time/s|step time/s
-    |cycle time/s|charge time/s|discharge time/s|control/V/mA|control/V|control/mA|Ewe/V|Ecell/V
-    |Ece/V|Ewe-Ece/V|<Ewe>/V|<Ewe/V>|<Ece>/V|<Ewe-Ece>/V|<EcellX>/V|I/mA|<I>/mA|dq/mA.h|dQ/mA.h
-    |DQ/mA.h|(Q-Qo)/mA.h|(Q-Qo)/C|dQ/C|Q charge/discharge/mA.h|Q charge/mA.h|Q discharge/mA.h
-    |Capacity/mA.h|Efficiency/%|half cycle|cycle number|z cycle|x|P/W|Pwe/W|R/Ohm|Rapp/Ohm
-    |Rcmp/Ohm||Energy|/W.h|Energy/W.h|Energy charge/W.h|Energy discharge/W.h
-    |Energy we charge/W.h|Energy we discharge/W.h|Energy ce charge/W.h|Energy ce discharge/W.h
-    |Capacitance charge/µF|Capacitance discharge/µF|Temperature/°C|T/°C|control/°C|freq/Hz
-    |Re(Z)/Ohm|-Im(Z)/Ohm||Z|/Ohm|Phase(Z)/deg||Ewe|/V||I|/A|Cs/µF|Cp/µF|Analog IN 1/V
-    |Analog IN 2/V|Analog OUT/V|Tech Num|Loop|cycle_index""".replace("\n", "").replace(" |", "|").split("|")
-)
-KNOWN_COLUMNS = frozenset(name.strip() for name in KNOWN_COLUMNS if name.strip())
+KNOWN_COLUMNS: frozenset[str] = frozenset((
+    "mode", "ox/red", "ox", "error", "control changes", "Ns changes", "counter inc.", "Ns", "I Range",
+    "time/s", "step time/s", "cycle time/s", "charge time/s", "discharge time/s",
+    "control/V/mA", "control/V", "control/mA", "Ewe/V", "Ecell/V", "Ece/V", "Ewe-Ece/V",
+    "<Ewe>/V", "<Ewe/V>", "<Ece>/V", "<Ewe-Ece>/V", "<EcellX>/V", "I/mA", "<I>/mA",
+    "dq/mA.h", "dQ/mA.h", "DQ/mA.h", "(Q-Qo)/mA.h", "(Q-Qo)/C", "dQ/C", "Q charge/discharge/mA.h",
+    "Q charge/mA.h", "Q discharge/mA.h", "Capacity/mA.h", "Efficiency/%", "half cycle", "cycle number",
+    "z cycle", "x", "P/W", "Pwe/W", "R/Ohm", "Rapp/Ohm", "Rcmp/Ohm", "|Energy|/W.h", "Energy/W.h",
+    "Energy charge/W.h", "Energy discharge/W.h", "Energy we charge/W.h", "Energy we discharge/W.h",
+    "Energy ce charge/W.h", "Energy ce discharge/W.h", "Capacitance charge/µF", "Capacitance discharge/µF",
+    "Temperature/°C", "T/°C", "control/°C", "freq/Hz", "Re(Z)/Ohm", "-Im(Z)/Ohm", "|Z|/Ohm", "Phase(Z)/deg",
+    "|Ewe|/V", "|I|/A", "Cs/µF", "Cp/µF", "Analog IN 1/V", "Analog IN 2/V", "Analog OUT/V", "Tech Num",
+    "Loop", "cycle_index",
+))
 
 #: Columns that index points (integers in the contract): unusable when any value is missing.
 INDEX_COLUMNS = ("mode", "ox/red", "Ns", "half cycle", "cycle number")
@@ -109,7 +110,6 @@ REASON_TIME = "time/s is not a number or date"
 _META_LINE = re.compile(r"^\s*(?P<label>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
 _NUMBER_UNIT = re.compile(r"^(?P<num>[-+]?\d+(?:[.,]\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>\S*)")
 _VERSION = re.compile(r"^\s*(EC-Lab|BT-Lab)\s+for\s+windows\s+v\s*([\d.]+)", re.IGNORECASE)
-_DATETIME = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?$")
 
 _MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "µg": 1e-3, "ug": 1e-3, "kg": 1e6}
 _AREA_TO_CM2 = {"cm²": 1.0, "cm2": 1.0, "mm²": 0.01, "mm2": 0.01, "m²": 1e4, "m2": 1e4}
@@ -166,7 +166,7 @@ def _number(text: str) -> tuple[float, str] | None:
     match = _NUMBER_UNIT.match(text.strip())
     if not match:
         return None
-    return float(match.group("num").replace(",", ".")), repair_name(match.group("unit"))
+    return float(match.group("num").replace(",", ".")), match.group("unit")
 
 
 def _parse_datetime(value: str) -> datetime | None:
@@ -184,7 +184,9 @@ def _scaled(value_unit: tuple[float, str] | None, table: dict[str, float]) -> tu
     if value_unit is None:
         return None, "no number"
     value, unit = value_unit
-    unit = unit.replace("\ufffd", "²") if unit.startswith(("cm", "mm", "m")) else unit
+    # a µ or ² lost to U+FFFD by an earlier re-encoding: µ leads a unit, ² ends one
+    unit = re.sub("^\ufffd", "µ", unit)
+    unit = re.sub("\ufffd$", "²", unit)
     if unit not in table:
         return None, f"unknown unit {unit!r}"
     return value * table[unit], None

@@ -316,6 +316,17 @@ def test_decimal_comma_synthetic(tmp_path):
     assert comma.meta.start_time == datetime(2025, 3, 4, 10, 11, 12, 500000)
 
 
+def test_units_mangled_by_an_earlier_re_encoding(tmp_path):
+    """'cm²' and 'µA.h' whose ² and µ became U+FFFD (as in PyProBE's BT-Lab .txt files)."""
+    meta = ["", "Modulo Bat", "", "Electrode surface area : 0.785 cm\ufffd",
+            "Battery capacity : 120.000 \ufffdA.h", "Characteristic mass : 12.5 mg", ""]
+    data = read(_write(tmp_path, _mpt(_rows(), header_meta=meta), encoding="utf-8"))
+    assert data.meta.electrode_area_cm2 == 0.785
+    assert data.meta.extra["battery_capacity_mah"] == pytest.approx(0.12)
+    assert data.meta.characteristic_mass_mg == 12.5
+    assert data.meta.warnings == []
+
+
 def test_every_unparseable_line_is_counted(tmp_path):
     rows = _rows(8)
     header = "\t".join(COLUMNS) + "\t"
