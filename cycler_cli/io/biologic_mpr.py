@@ -525,7 +525,9 @@ def parse_mpr(buf: bytes) -> MprContents:
 
     start_time = None
     log_modules = by_name.get("VMP LOG", [])
-    if not log_modules:
+    if not log_modules and data_module.truncated:
+        warnings.append("the start time is unknown: the LOG module would follow the cut")
+    elif not log_modules:
         warnings.append("no LOG module: the start time is unknown")
     elif log_modules[0].truncated:
         warnings.append("the LOG module is cut: the start time is unknown")
