@@ -38,6 +38,7 @@ LOW_REFERENCE_SHARE = 0.5
 END_OF_LIFE_RETENTION = 0.8
 
 DEFINITIONS: dict[str, str] = {
+    "start_s": "time of the cycle's first current-on point; duration_s runs to the point after its last current-on point",
     "charge_mah": "trapezoid integral of |I| dt over the charge half-cycle's points (CC and CV, not rests), mAh",
     "discharge_mah": "the same over the discharge half-cycle",
     "coulombic_efficiency": "Q(second half) / Q(first half) of the cycle (discharge-first: Q_charge / Q_discharge)",
@@ -139,7 +140,16 @@ def analyze_full(
     r_dc = group_median(step_r, step_cycle - 1, n_cycles) if n_cycles else np.zeros(0)
     ir_dt = group_median(step_dt, step_cycle - 1, n_cycles) if n_cycles else np.zeros(0)
 
+    # cycle span: first on-current point of its first half to the end of its last half's step
+    t = seg.time_s
+    start_s = np.full(n_cycles, np.inf)
+    end_s = np.full(n_cycles, -np.inf)
+    np.minimum.at(start_s, seg.hc_cycle - 1, t[seg.first_on])
+    np.maximum.at(end_s, seg.hc_cycle - 1, t[seg.step_end])
+
     columns: dict[str, np.ndarray] = {
+        "start_s": start_s,
+        "duration_s": end_s - start_s,
         "charge_mah": q_ch,
         "discharge_mah": q_dis,
         "charge_mah_g": spec(q_ch),
@@ -169,7 +179,6 @@ def analyze_full(
     done = np.flatnonzero(complete)
     below = np.flatnonzero(from_ref & (retention < END_OF_LIFE_RETENTION))
     ce_after_first = ce[complete & (cycles > 1)]
-    t = seg.time_s
     summary = {
         "cycles": n_cycles,
         "complete_cycles": int(complete.sum()),

@@ -40,6 +40,10 @@ def test_capacities_efficiencies_and_fade(charge_first):
     assert (_col(report, "energy_efficiency") < 1).all()
     assert _col(report, "retention") == pytest.approx(1 - fade * np.arange(n), rel=REL)
     assert _col(report, "r_dc_ohm") == pytest.approx(np.full(n, exp["r_ohm"]), rel=REL)
+    # each half lasts Q·3.6/I s (Q in mAh, I in A), plus the rest between the halves
+    halves_s = (exp["q_ch"] + exp["q_dis"]) * 3.6 / 1e-3
+    assert _col(report, "duration_s") == pytest.approx(halves_s + 300.0, rel=REL)
+    assert report.cycles[0]["start_s"] == pytest.approx(300.0)
     s = report.summary
     assert s["cycles"] == n and s["complete_cycles"] == n
     assert s["reference_discharge_mah"] == pytest.approx(1.0, rel=REL)
