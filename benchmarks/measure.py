@@ -1,22 +1,45 @@
 """Run one child process and measure it: wall time and peak resident memory.
 
-Peak memory is the child's own ``ru_maxrss`` from ``os.wait4`` (Linux: KiB), so each
-measurement is of exactly one process, not the running maximum over all children that
-``RUSAGE_CHILDREN`` gives. Wall time runs from just before ``Popen`` to the return of
-``wait4``. A child that outlives ``timeout_s`` is killed (its own process only) and
-reported as timed out.
+Peak memory is the child's own maximum resident set size, so each measurement is of exactly
+one process (not the running maximum over all children that ``RUSAGE_CHILDREN`` gives).
+It is taken by GNU time (``/usr/bin/time -f %M``) where that exists: on Linux a child's
+``ru_maxrss`` starts from the RSS of the process that forked it (the high-water mark of the
+address space it replaced at ``exec``), so measured straight from this harness every child
+would seem to use at least the harness's own ~50 MB. GNU time is a small process, so the
+inherited floor is its ~2 MB. Without GNU time, ``os.wait4``'s ``ru_maxrss`` is used and
+:data:`RSS_METHOD` says so.
+
+Wall time runs from just before ``Popen`` to the return of ``wait4`` (GNU time adds about a
+millisecond, the same for every tool). A child that outlives ``timeout_s`` is killed with its
+process group (only the processes this harness started) and reported as timed out.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def _gnu_time() -> str | None:
+    path = "/usr/bin/time"
+    if not os.access(path, os.X_OK):
+        return None
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return path if "GNU" in (done.stdout + done.stderr) else None
+
+
+GNU_TIME = _gnu_time()
+RSS_METHOD = "GNU time %M" if GNU_TIME else "os.wait4 ru_maxrss (includes the harness's RSS at spawn)"
 
 
 @dataclass
@@ -56,15 +79,21 @@ def run_child(
 ) -> Sample:
     """Run ``argv`` once and measure it. stdout goes to a temporary file (or /dev/null), never
     a pipe, so a chatty child cannot block on a full pipe while we wait for it."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
         sink = subprocess.DEVNULL if stdout_to_null else out
+        full = [GNU_TIME, "-f", "%M", "-o", rss.name, *argv] if GNU_TIME else list(argv)
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=sink, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        proc = subprocess.Popen(
+            full, stdout=sink, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
+        )
         timed_out = threading.Event()
 
         def kill() -> None:
             timed_out.set()
-            proc.kill()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the group this Popen started, nothing else
+            except ProcessLookupError:
+                pass
 
         timer = threading.Timer(timeout_s, kill)
         timer.start()
@@ -78,10 +107,15 @@ def run_child(
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
+        maxrss_kb = float(usage.ru_maxrss)
+        if GNU_TIME:
+            # GNU time writes "Command exited with non-zero status N" before %M on failures
+            numbers = [ln.strip() for ln in rss.read().splitlines() if ln.strip().isdigit()]
+            maxrss_kb = float(numbers[-1]) if numbers else float("nan")
     sample = Sample(
         argv=list(argv),
         wall_s=wall_s,
-        maxrss_mb=usage.ru_maxrss / 1024.0,
+        maxrss_mb=maxrss_kb / 1024.0,
         returncode=proc.returncode,
         timed_out=timed_out.is_set(),
         stdout=stdout,

@@ -22,6 +22,7 @@ def main(argv: list[str]) -> int:
     labels = results.get("labels", {})
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharey=False)
     for ax, key, title in ((axes[0], "wall_s", "whole process (wall time)"), (axes[1], "work_s", "in one process, imports excluded")):
+        order = list(labels) or list(results.get("runs", {}))
         for tool, runs in results.get("runs", {}).items():
             pts = sorted(int(n) for n, run in runs.items() if run.get(key))
             if not pts:
@@ -30,7 +31,8 @@ def main(argv: list[str]) -> int:
             slope = results.get("slopes", {}).get(tool, {}).get(key)
             label = labels.get(tool, tool) + (f"  (slope {slope:.2f})" if slope is not None else "")
             style = "-" if tool.startswith("cycler") else "--"
-            ax.plot(pts, times, style, marker="o", label=label, linewidth=2.2 if tool.startswith("cycler") else 1.3)
+            color = f"C{order.index(tool) % 10}" if tool in order else None  # one colour per tool in both panels
+            ax.plot(pts, times, style, marker="o", label=label, color=color, linewidth=2.2 if tool.startswith("cycler") else 1.3)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("points in the .mpr file")

@@ -204,7 +204,8 @@ def render_markdown(results: dict, plot_name: str | None = "performance.png") ->
     lines: list[str] = []
     m = results.get("machine", {})
     lines.append(f"Measured {m.get('date', '?')} on {m.get('cpu', '?')} ({m.get('nproc', '?')} CPUs, "
-                 f"{m.get('mem_gb', '?')} GB RAM), {m.get('os', '?')}.")
+                 f"{m.get('mem_gb', '?')} GB RAM), {m.get('os', '?')}; load average at start "
+                 f"{m.get('loadavg_at_start', '?')} (1 / 5 / 15 min).")
     lines.append("")
     lines.append("| software | version |")
     lines.append("|---|---|")
@@ -249,7 +250,7 @@ def render_markdown(results: dict, plot_name: str | None = "performance.png") ->
 
     table("Whole process, wall time in seconds (Python start, imports, read, work, exit)", "wall_s", True)
     table("In one process, imports excluded, seconds", "work_s", True)
-    table("Peak resident memory of the process, MB", "maxrss_mb", False)
+    table(f"Peak resident memory of the process, MB ({results.get('rss_method', '?')})", "maxrss_mb", False)
 
     errors = []
     for tool, runs in results.get("runs", {}).items():

@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 
 import grow  # noqa: E402
 import report  # noqa: E402
-from measure import Sample, best_of, child_env, run_child  # noqa: E402
+from measure import RSS_METHOD, Sample, best_of, child_env, run_child  # noqa: E402
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "realdata" / "datalab" / "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
 CACHE_DIR = HERE / "_data"
@@ -95,6 +95,7 @@ def machine_info(bench_python: Path | None) -> dict:
         "mem_gb": mem_gb,
         "os": f"{platform.system()} {platform.release()}",
         "versions": versions,
+        "loadavg_at_start": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
         "openblas_env": ("unset for the children (was " + ", ".join(f"{k}={v}" for k, v in openblas.items()) + ")")
         if openblas else "not set",
     }
@@ -189,6 +190,7 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
             "record_bytes": layout.record_bytes,
         },
         "sizes": args.sizes,
+        "rss_method": RSS_METHOD,
         "labels": report.TOOL_LABELS,
         "file_mb": {},
         "runs": {},
@@ -237,7 +239,7 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
     dead: dict[str, str] = {}  # tool -> why it is not run at larger sizes
     for n in args.sizes:
         path = paths[n]
-        repeats = args.repeats or (3 if n <= 1_000_000 else 1)
+        repeats = args.repeats or default_repeats(n)
         with open(path, "rb") as fh:  # warm the page cache so no tool pays the first read
             while fh.read(1 << 24):
                 pass
@@ -250,6 +252,8 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
             for tool in tools:
                 if tool in dead:
                     continue
+                if rep > 0 and samples[tool] and samples[tool][0].wall_s > args.slow_s:
+                    continue  # one run of a slow tool says enough; repeats go to the fast ones
                 argv, to_null = argv_for(tool, path, opts_by_tool[tool], pythons)
                 s = run_child(argv, env=env, timeout_s=args.timeout, stdout_to_null=to_null)
                 samples[tool].append(s)
@@ -275,7 +279,9 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
                         if key in fastest.result:
                             entry[key] = fastest.result[key]
             results["runs"].setdefault(tool, {})[str(n)] = entry
-    results["repeats_note"] = ("best of " + str(args.repeats)) if args.repeats else "best of 3 up to 1e6 points, 1 run above"
+    results["repeats_note"] = (("best of " + str(args.repeats)) if args.repeats else
+                               "best of 5 up to 1e5 points, of 3 up to 1e6, of 2 above") + \
+        f" (a tool whose first run took over {args.slow_s:g} s runs once)"
 
     if args.profile and "cycler-lib" in tools:
         n = args.profile
@@ -295,6 +301,11 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
             if slope is not None:
                 results["slopes"].setdefault(tool, {})[key] = slope
     return results
+
+
+def default_repeats(n: int) -> int:
+    """Best of 5 up to 1e5 points, of 3 up to 1e6, of 2 above."""
+    return 5 if n <= 100_000 else 3 if n <= 1_000_000 else 2
 
 
 def grow_label(n: int) -> str:
@@ -319,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma-separated point counts (default 1e4,1e5,1e6,1e7)")
     p.add_argument("--quick", action="store_true", help="1e4 and 1e5 points only")
     p.add_argument("--skip-competitors", action="store_true", help="only the floor and cycler")
-    p.add_argument("--repeats", type=int, default=0, help="runs per figure (default: 3 up to 1e6 points, 1 above)")
+    p.add_argument("--repeats", type=int, default=0, help="runs per figure (default: 5 up to 1e5 points, 3 up to 1e6, 2 above; tools slower than --slow-s run once)")
+    p.add_argument("--slow-s", type=float, default=60.0, help="a tool whose first run took longer is not repeated")
     p.add_argument("--startup-repeats", type=int, default=15, help="runs of each start-up command (0 skips)")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds before a child is killed (default 900)")
     p.add_argument("--profile", type=parse_sizes, default=None, help="cProfile cycler read+analyze at this size")
@@ -329,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="interpreter with cellpy (default: a Python 3.13 venv; cellpy >= 1.0.4 needs 3.13)")
     p.add_argument("--keep-openblas", action="store_true", help="do not unset OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE in children")
     p.add_argument("--no-docs", action="store_true", help="print the table only; leave docs/ alone")
+    p.add_argument("--from-results", metavar="JSON", help="measure nothing: re-render docs and plot from a saved results file")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes = [10_000, 100_000]
@@ -337,11 +350,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.cellpy_python and not Path(args.cellpy_python).exists():
         args.cellpy_python = None  # fall back to the benchmark venv's cellpy
 
-    results = run_benchmarks(args)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    results_path = CACHE_DIR / "results.json"
-    results_path.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
-    log(f"results saved to {results_path}")
+    if args.from_results:
+        results_path = Path(args.from_results)
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+    else:
+        results = run_benchmarks(args)
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        results_path = CACHE_DIR / "results.json"
+        results_path.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        log(f"results saved to {results_path}")
     plot_note = None
     if not args.no_docs:
         plot_note = draw_plot(results_path, Path(args.bench_python))
