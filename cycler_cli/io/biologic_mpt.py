@@ -254,7 +254,6 @@ def _locate(text: str, path: Path) -> tuple[list[str], str, str, int]:
     # Only the header block is split into a list; the data block stays one string.
     head_lines: list[str] = []
     pos = first_end + 1
-    nb_match = None
     end = text.find("\n", pos)
     second = text[pos:end if end >= 0 else len(text)].rstrip("\r")
     nb_match = _NB_HEADER.match(second)
@@ -309,17 +308,12 @@ def _column_names(column_line: str, sep: str, meta: RunMeta, path: Path) -> list
     return names
 
 
-#: Bytes a numeric data line can hold besides digits and the separator: sign, decimal point or
-#: comma, exponent, date-time punctuation, spaces, and the letters of nan / inf.
-_PLAIN_BYTES = frozenset(b"0123456789+-.,eE/: \t\r;naNifIA")
-
-
 class _Lines:
     """Per-line facts about a data block, computed on its bytes with numpy (no loop over rows).
 
     ``n_fields`` counts separators + 1, ``blank`` marks lines with nothing but white space,
-    ``header`` marks repeats of the column header line. Only lines holding a byte that cannot
-    occur in a numeric row are decoded one by one to compare them with the header."""
+    ``header`` marks repeats of the column header line (found with ``bytes.find``, so the
+    only Python loop runs over the repeats themselves)."""
 
     def __init__(self, raw: bytes, sep: str, column_line: str):
         buf = np.frombuffer(raw, dtype=np.uint8)
@@ -338,14 +332,13 @@ class _Lines:
         self.n_fields = per_line(buf == ord(sep)) + 1
         white = (buf == 32) | (buf == 9) | (buf == 13)
         self.blank = per_line(white) == ends - starts
-        plain = np.zeros(256, dtype=bool)
-        plain[list(_PLAIN_BYTES)] = True
-        odd = np.flatnonzero(per_line(~plain[buf]) > 0)
-        target = column_line.strip()
+        target = column_line.strip().encode("utf-8")
         self.header = np.zeros(self.count, dtype=bool)
-        for i in odd:  # only lines with letters: repeated headers, footers, text
-            line = raw[starts[i]:ends[i]].decode("utf-8", errors="replace").strip()
-            self.header[i] = line == target
+        found = raw.find(target) if target else -1
+        while found >= 0:  # one pass per repeated header, not per row
+            i = int(np.searchsorted(starts, found, side="right")) - 1
+            self.header[i] = raw[starts[i]:ends[i]].strip() == target
+            found = raw.find(target, ends[i] + 1) if ends[i] < len(raw) else -1
 
     def select(self, keep: np.ndarray) -> bytes:
         """The bytes of the kept lines, each with its own newline."""
