@@ -289,7 +289,7 @@ class DataModule:
     record_bytes: int
     version: int
     cut_record: bool = False
-    units_via: dict[str, str] = field(default_factory=dict)
+    via: dict[str, str] = field(default_factory=dict)
     #: non-flag record fields in file order: (column name, column ID)
     fields: list[tuple[str, int]] = field(default_factory=list)
 
@@ -594,7 +594,7 @@ def read_mpr(path: Path | str):
                 for m in contents.walk.modules
             ],
             "column_ids": data.column_ids,
-            "columns_via": data.units_via,
+            "columns_via": data.via,
             "points_declared": data.n_declared,
             "record_bytes": data.record_bytes,
             "technique_id": settings.technique_id,

@@ -653,3 +653,20 @@ def test_mangled_real_headers_read_or_fail_with_an_input_error(tmp_path, name):
             read_mpr(path)
         except InputError:
             pass
+
+
+def test_we_read_every_file_galvani_reads_and_more(realdata):
+    from galvani import BioLogic
+
+    files = sorted(realdata.rglob("*.mpr"))
+    galvani_ok = []
+    for path in files:
+        with open(path, "rb") as fh:
+            try:
+                BioLogic.MPRfile(fh)
+                galvani_ok.append(path)
+            except (ValueError, NotImplementedError, AssertionError, OSError):
+                pass
+        read_mpr(path)  # raises if cycler cannot
+    print(f"\ngalvani 0.5.0 reads {len(galvani_ok)} of {len(files)} .mpr files; cycler reads {len(files)}")
+    assert len(galvani_ok) < len(files)
