@@ -24,7 +24,11 @@ Schema
     The BioLogic-named columns go through :func:`cycler_cli.io.biologic_common.to_cycling_data`
     (voltage ``Ecell/V`` > ``Ewe-Ece/V`` > ``Ewe/V`` > ``<Ewe>/V``; current ``I/mA`` > ``<I>/mA`` >
     derived from ``control/V/mA`` and ``mode``, or ``dq/mA.h`` over the time step; rest-only
-    files get 0 A). ``meta.format_version`` is e.g. ``"data module v3"``.
+    files get 0 A). The ``.mpr`` stores ``Ewe`` and ``Ece`` but not their difference: when both
+    are recorded (and the file is not an impedance file) the reader adds ``Ewe-Ece/V`` as
+    EC-Lab's ``.mpt`` export does, so the cell voltage is the same from either file.
+    ``meta.format_version`` is e.g. ``"data module v3"``; ``meta.extra`` keeps the module list,
+    column IDs, how each ID was resolved, the technique id and title, and the raw settings.
 
 Damaged files
     A file cut inside the data module reads every complete record; ``meta.warnings`` names the
