@@ -119,7 +119,8 @@ def analyze(
             "largest segment's charge) were treated as rest"
         )
     if meta.cycle_source == "file":
-        file_half = int(data.frame["half_cycle"].max())
+        # distinct labels on current-on points: BioLogic counts from 0, derived labels from 1
+        file_half = int(np.unique(data.column("half_cycle")[seg.on]).size)
         if file_half != seg.n_half:
             warnings.append(
                 f"the file numbers {file_half} half-cycles, the current's sign gives {seg.n_half}: "

@@ -133,3 +133,29 @@ def test_capacities_against_the_published_summary(realdata):
     assert report.cell_type == "full"
     if "charge_ah" in f.columns:
         assert any("charge column" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize(
+    "stem", ["yadg/gcpl.pr_182.1", "yadg/gcpl.pr_182.2", "yadg/gcpl.issue_211", "yadg/bcd.issue_241"]
+)
+def test_same_run_in_mpr_and_mpt_gives_the_same_table(realdata, stem):
+    """The .mpr's current is rebuilt from the set point (no I/mA column) and the .mpt export
+    carries <I>/mA: the capacities of each cycle must still agree to 0.1 %."""
+    a = analyze(_read(realdata / f"{stem}.mpr"))
+    b = analyze(_read(realdata / f"{stem}.mpt"))
+    assert a.cell_type == b.cell_type == "full"
+    assert len(a.cycles) == len(b.cycles)
+    for ra, rb in zip(a.cycles, b.cycles):
+        for key in ("charge_mah", "discharge_mah"):
+            if ra[key] is None:
+                assert rb[key] is None
+            else:
+                assert ra[key] == pytest.approx(rb[key], rel=1e-3)
+
+
+def test_file_half_cycle_counter_from_zero_is_not_a_mismatch(realdata):
+    """BioLogic numbers half-cycles from 0; yadg/mb.mpr has 8 of them (0-7) and so does the current."""
+    data = _read(realdata / "yadg/mb.mpr")
+    report = analyze(data)
+    assert report.summary["half_cycles"] == 8
+    assert not any("the file numbers" in w for w in report.warnings)

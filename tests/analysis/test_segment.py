@@ -132,3 +132,48 @@ def test_group_median_matches_numpy():
             assert out[g] == pytest.approx(np.median(sel))
         else:
             assert np.isnan(out[g])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from([-1, 0, 1]), st.integers(min_value=2, max_value=40), st.floats(0.5, 3.0)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_square_waves_half_cycles_and_capacities(steps):
+    """Random sequences of constant-current steps (sign, points, amplitude in mA) sampled at 1 s:
+    half-cycles are the runs of one sign once rests are ignored, and each half-cycle's charge
+    is Σ amplitude × (points − 1) s over its steps (no charge across step changes)."""
+    i = np.concatenate([np.full(n, s * a * 1e-3) for s, n, a in steps])
+    t = np.arange(i.size, dtype=float)
+    seg = segment_run(t, np.ones_like(t), i)
+    # expected, by hand from the step list
+    signs, charges = [], []
+    prev = None
+    for s, n, a in steps:
+        if s == 0:
+            continue
+        if s != prev:
+            signs.append(s)
+            charges.append(0.0)
+            prev = s
+        charges[-1] += a * 1e-3 * (n - 1) / 3600
+    # two adjacent steps of one sign and different amplitude share one interval: its trapezoid
+    extra = np.zeros(len(signs))
+    h = -1
+    prev = None
+    for j, (s, n, a) in enumerate(steps):
+        if s != 0 and s != prev:
+            h += 1
+        if s != 0:
+            prev = s
+        if j > 0 and s != 0 and steps[j - 1][0] == s:
+            extra[h] += 0.5 * (a + steps[j - 1][2]) * 1e-3 / 3600
+    assert seg.hc_sign.tolist() == signs
+    assert seg.charge_ah == pytest.approx(np.array(charges) + extra, rel=1e-9, abs=1e-15)

@@ -162,3 +162,23 @@ def test_long_sampling_interval_warns():
     report = analyze(symmetric_run(n_half=4, current_a=I, dt_s=120.0), area_cm2=AREA)
     assert report.summary["sampling_interval_s"] == 120.0
     assert any("sampling interval" in w for w in report.warnings)
+
+
+def test_direct_reversal_without_rests():
+    """No rest between half-cycles: rest_v is null and the IR step divides by 2|I|."""
+    run = symmetric_run(n_half=4, current_a=I, eta0_v=0.3, t_rest_s=0.0)
+    report = analyze(run, area_cm2=AREA)
+    second = report.cycles[1]
+    assert second["rest_v"] is None
+    # from +0.3 V at +I to -0.3 V at -I: ΔV = 0.6 V over ΔI = 2I
+    assert second["ir_step_v"] == pytest.approx(0.6)
+    assert second["ir_step_ohm"] == pytest.approx(0.6 / (2 * I))
+    assert second["overpotential_v"] == pytest.approx(0.3)
+
+
+def test_file_half_cycle_mismatch_is_a_warning():
+    run = symmetric_run(n_half=4, current_a=I)
+    run.meta.cycle_source = "file"
+    run.frame["half_cycle"] = 0  # a counter stuck at 0, as in several real files
+    report = analyze(run)
+    assert any("the file numbers 1 half-cycles, the current's sign gives 4" in w for w in report.warnings)
