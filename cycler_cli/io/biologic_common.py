@@ -143,7 +143,7 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         meta.inferred.append(f"current derived from {how}")
         missing = int(np.count_nonzero(~np.isfinite(current_ma)))
         if missing:
-            meta.warnings.append(f"{missing} of {n} points have no current (nothing in the file to derive it from)")
+            meta.warnings.append(f"{missing} of {n} points have no current (no current column, set point or time step to derive it from)")
         info.append(ColumnInfo("current_a", f"derived: {how}", "mA"))
     out["current_a"] = current_ma / 1000.0
 
