@@ -221,7 +221,9 @@ def _craft_huge_length(raw: bytes, how: str) -> bytes:
         length_at = pos + 35
     if how == "u4max":
         struct.pack_into("<I", raw, length_at, 0xFFFFFFFF)
-    else:  # 2**40 written over the length field and the word after it
+    else:
+        # A u32 length cannot hold 2**40: written little-endian over the length word and the
+        # word after it, it leaves length 0 and version 256. Either way: exit 3 at once.
         struct.pack_into("<Q", raw, length_at, 2**40)
     return bytes(raw)
 
