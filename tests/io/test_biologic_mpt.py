@@ -297,7 +297,7 @@ def test_synthetic_full_header_values(tmp_path):
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])
-@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-8", "utf-8-sig"])
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-8", "utf-8-sig", "utf-16"])
 def test_line_endings_and_encodings_give_the_same_run(tmp_path, newline, encoding):
     reference = read(_write(tmp_path, _mpt(_rows()), name="ref.mpt"))
     data = read(_write(tmp_path, _mpt(_rows(), newline=newline), encoding=encoding))
@@ -381,6 +381,20 @@ def test_headerless_file_named_txt(tmp_path):
     path = _write(tmp_path, text, name="export.txt")
     data = read(path)
     assert data.meta.reader == "biologic-mpt" and len(data) == 6
+
+
+def test_absolute_times_with_an_unreadable_one(tmp_path):
+    text = (
+        "mode;ox;time/s;Ecell/V;I/mA\n"
+        "1;1;05/05/2021 23:59:59.500;3.5;100\n"
+        "1;1;05/06/2021 00:00:01;3.6;100\n"  # no fraction: still read
+        "1;1;yesterday;3.7;100\n"
+        "3;1;05/06/2021 00:00:02,250;3.7;0\n"  # decimal comma in the seconds
+    )
+    data = read(_write(tmp_path, text, name="stamps.csv"))
+    np.testing.assert_allclose(data.column("time_s"), [0.0, 1.5, 2.75])
+    assert data.meta.rows_skipped == {biologic_mpt.REASON_TIME: 1}
+    assert data.meta.start_time == datetime(2021, 5, 5, 23, 59, 59, 500000)
 
 
 def test_header_only_is_an_empty_run(tmp_path):
