@@ -49,6 +49,7 @@ class Sample:
     argv: list[str]
     wall_s: float
     maxrss_mb: float
+    cpu_s: float  # user + system CPU seconds of the child (and its own children)
     returncode: int
     timed_out: bool = False
     stdout: str = ""
@@ -116,6 +117,7 @@ def run_child(
         argv=list(argv),
         wall_s=wall_s,
         maxrss_mb=maxrss_kb / 1024.0,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         returncode=proc.returncode,
         timed_out=timed_out.is_set(),
         stdout=stdout,

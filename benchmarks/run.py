@@ -140,6 +140,7 @@ def measure_startup(repeats: int, env: dict) -> dict:
             continue
         out[key] = {
             "wall_s": best.wall_s,
+            "cpu_s": min(s.cpu_s for s in runs if s.ok),
             "median_s": statistics.median(s.wall_s for s in runs if s.ok),
             "maxrss_mb": best.maxrss_mb,
         }
@@ -271,11 +272,16 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
             if best is None:
                 entry = {"error": runs[-1].error_line(), "wall_s": None}
             else:
-                entry = {"wall_s": best.wall_s, "maxrss_mb": max(s.maxrss_mb for s in runs if s.ok), "repeats": len(runs)}
+                entry = {
+                    "wall_s": best.wall_s,
+                    "cpu_s": min(s.cpu_s for s in runs if s.ok),
+                    "maxrss_mb": max(s.maxrss_mb for s in runs if s.ok),
+                    "repeats": len(runs),
+                }
                 goods = [s for s in runs if s.ok and "work_s" in s.result]
                 if goods:
                     fastest = min(goods, key=lambda s: s.result["work_s"])
-                    for key in ("work_s", "read_s", "analyze_s", "summary_s", "import_s", "rows", "cycles", "reader"):
+                    for key in ("work_s", "work_cpu_s", "read_s", "analyze_s", "summary_s", "import_s", "rows", "cycles", "reader"):
                         if key in fastest.result:
                             entry[key] = fastest.result[key]
             results["runs"].setdefault(tool, {})[str(n)] = entry
@@ -293,6 +299,13 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
             results["profile"] = dict(s.result, points=n)
         else:
             log(f"profile failed: {s.error_line()}")
+        if "cycler-cli" in tools:
+            opts = {"warmup": str(warm_path), "argv": ["cycles", str(path), "--format", "json"]}
+            s = run_child([sys.executable, TASKS, "cycler-profile", str(path), json.dumps(opts)], env=env, timeout_s=args.timeout)
+            if s.ok:
+                results["profile_cli"] = dict(s.result, points=n)
+            else:
+                log(f"CLI profile failed: {s.error_line()}")
 
     results["slopes"] = {}
     for tool in results["runs"]:

@@ -18,6 +18,7 @@ import sys
 import time
 
 perf = time.perf_counter
+cpu = time.process_time  # CPU seconds of this process: less shaken than wall time on a busy machine
 
 
 def task_floor(path: str, opts: dict) -> dict:
@@ -27,13 +28,13 @@ def task_floor(path: str, opts: dict) -> dict:
     t0 = perf()
     import numpy as np
 
-    t1 = perf()
+    t1, c1 = perf(), cpu()
     with open(path, "rb") as fh:
         buf = fh.read()
     records = np.frombuffer(buf, dtype=np.dtype([tuple(f) for f in opts["dtype"]]), count=opts["count"], offset=opts["offset"])
     last_time_s = float(records["time/s"][-1])  # touch the data
-    t2 = perf()
-    return {"import_s": t1 - t0, "work_s": t2 - t1, "rows": int(records.shape[0]), "check": last_time_s}
+    t2, c2 = perf(), cpu()
+    return {"import_s": t1 - t0, "work_s": t2 - t1, "work_cpu_s": c2 - c1, "rows": int(records.shape[0]), "check": last_time_s}
 
 
 def task_floor_columns(path: str, opts: dict) -> dict:
@@ -126,14 +127,15 @@ def task_cycler_lib(path: str, opts: dict) -> dict:
     warm = opts.get("warmup")
     if warm:
         analyze(read(warm))
-    t1 = perf()
+    t1, c1 = perf(), cpu()
     data = read(path)
     t2 = perf()
     result = analyze(data)
-    t3 = perf()
+    t3, c3 = perf(), cpu()
     return {
         "import_s": t1 - t0,
         "work_s": t3 - t1,
+        "work_cpu_s": c3 - c1,
         "read_s": t2 - t1,
         "analyze_s": t3 - t2,
         "rows": len(data),
@@ -143,8 +145,9 @@ def task_cycler_lib(path: str, opts: dict) -> dict:
 
 
 def task_cycler_profile(path: str, opts: dict) -> dict:
-    """cProfile of ``read`` + ``analyze`` (after the warm-up): the functions that cost most,
-    by own time and by cumulative time, as ``[seconds, "file:line(function)"]``."""
+    """cProfile of ``read`` + ``analyze`` (after the warm-up), or of the CLI run in-process when
+    ``opts["argv"]`` is given: the functions that cost most, by own time and by cumulative
+    time, as ``[seconds, calls, "file:line(function)"]``."""
     import cProfile
     import pstats
 
@@ -152,12 +155,31 @@ def task_cycler_profile(path: str, opts: dict) -> dict:
     from cycler_cli.io import read
 
     warm = opts.get("warmup")
+    argv = opts.get("argv")  # profile the CLI (`cycler ARGV`, stdout discarded) instead of the library
+    if argv:
+        import contextlib
+        import io
+
+        from cycler_cli.cli import main
+
+        def work() -> None:
+            sys.argv = ["cycler", *argv]
+            with contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    main()
+                except SystemExit:
+                    pass
+    else:
+
+        def work() -> None:
+            analyze(read(path))
+
     if warm:
         analyze(read(warm))
     profiler = cProfile.Profile()
     t1 = perf()
     profiler.enable()
-    analyze(read(path))
+    work()
     profiler.disable()
     t2 = perf()
     stats = pstats.Stats(profiler)
