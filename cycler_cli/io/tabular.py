@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -219,15 +220,6 @@ class RawTable:
     data_lines: int = 0
 
 
-def _count_lines(raw: bytes) -> int:
-    if not raw:
-        return 0
-    n = raw.count(b"\n")
-    if not raw.endswith(b"\n"):
-        n += 1
-    return n
-
-
 def read_text_table(
     path: Path | str,
     spec: TableSpec,
@@ -243,8 +235,8 @@ def read_text_table(
     import pandas as pd
 
     path = Path(path)
-    raw = path.read_bytes()
-    head_text, encoding = decode(raw[:65536])
+    with open(path, "rb") as fh:
+        head_text, encoding = decode(fh.read(65536))
     located = locate_header(head_text, spec)
     if located is None:
         raise MissingColumnError(
@@ -258,34 +250,45 @@ def read_text_table(
     sample = "\n".join(lines[header_index + 1: header_index + 60])
     decimal = "," if sniff_decimal_comma(sample, sep) else "."
 
-    wanted: list[int] = []
-    for i, name in enumerate(header_fields):
+    wanted: list[int] = [0]  # the first column always: it tells a repeated header or a footer apart
+    for i, name in enumerate(header_fields[1:], start=1):
         if _key_for(spec, name) is not None or (keep is not None and keep(name)):
             wanted.append(i)
     read_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     # Fix the field count from the header and the first data lines (some templates end every
     # data line with a separator): pandas would otherwise take it from the first data line.
-    width = max([len(header_fields)] + [line.count(sep) + 1 for line in lines[header_index + 1: header_index + 60]])
+    counts = [line.count(sep) + 1 for line in lines[header_index + 1: header_index + 60] if line.strip()]
+    usual = max(set(counts), key=counts.count) if counts else len(header_fields)
+    width = max(len(header_fields), usual)
     common = dict(
-        sep=sep, header=None, names=list(range(width)), usecols=wanted, decimal=decimal, skip_blank_lines=False,
-        on_bad_lines="skip", low_memory=False, encoding_errors="replace", quotechar='"',
+        # every column is parsed (no usecols): with usecols pandas silently truncates a line with
+        # more fields than the header instead of flagging it, and such a line must be counted
+        sep=sep, header=None, names=list(range(width)), decimal=decimal, skip_blank_lines=False,
+        encoding_errors="replace", quotechar='"',
         dtype=None, engine="c",
     )
     if text_filter is not None:
-        full_text = raw.decode(read_encoding, errors="replace")
-        all_lines = split_lines(full_text)
-        if all_lines and all_lines[-1] == "":
-            all_lines = all_lines[:-1]
-        body = text_filter("\n".join(all_lines[header_index + 1:]))
-        data_lines = len(all_lines) - header_index - 1
-        frame = pd.read_csv(io.StringIO(body), **common) if body.strip() else pd.DataFrame(columns=wanted)
+        full_lines = split_lines(path.read_bytes().decode(read_encoding, errors="replace"))
+        if full_lines and full_lines[-1] == "":
+            full_lines = full_lines[:-1]
+        body = text_filter("\n".join(full_lines[header_index + 1:]))
+        source, extra = io.StringIO(body), {}
     else:
-        data_lines = _count_lines(raw) - header_index - 1
-        if data_lines <= 0:
-            frame = pd.DataFrame(columns=wanted)
+        source, extra = path, {"skiprows": header_index + 1, "encoding": read_encoding}
+    frame, skipped_lines = _parse(source, common, extra)
+    data_lines = len(frame) + skipped_lines
+    # rename instead of selecting: no copy of the parsed block; duplicate headers made unique
+    seen: dict[str, int] = {}
+    names_out = []
+    for i in range(width):
+        name = header_fields[i] if i < len(header_fields) and header_fields[i] else f"(column {i + 1})"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
         else:
-            frame = pd.read_csv(path, skiprows=header_index + 1, encoding=read_encoding, **common)
-    frame.columns = [header_fields[i] for i in wanted]
+            seen[name] = 0
+        names_out.append(name)
+    frame.columns = names_out
     meta = RunMeta(source=str(path), reader=spec.name)
     if encoding == "latin-1":
         meta.inferred.append("text is not UTF-8: decoded as latin-1 (Windows codepage)")
@@ -293,12 +296,36 @@ def read_text_table(
         meta.inferred.append("decimal comma detected")
     meta.extra["separator"] = {"\t": "tab", ";": ";", ",": ","}[sep]
     meta.extra["ignored_columns"] = [h for i, h in enumerate(header_fields) if i not in wanted and h]
-    bad_lines = data_lines - len(frame)
-    if bad_lines > 0:
-        meta.rows_skipped["line with the wrong number of fields"] = bad_lines
-    elif bad_lines < 0:
-        meta.warnings.append("quoted fields span lines; row accounting is approximate")
+    if skipped_lines:
+        meta.rows_skipped["line with the wrong number of fields"] = skipped_lines
     return RawTable(frame=frame, header=header_fields, meta=meta, preamble=preamble, data_lines=data_lines)
+
+
+def _parse(source, common: dict, extra: dict):
+    """``(frame, lines skipped)``. A line with fewer fields than the header is padded with NaN by
+    pandas; one with more raises. The fast path (``on_bad_lines="error"``, which lets pandas parse
+    a large file on several threads) is exact when nothing raises; otherwise the file is parsed
+    again with ``on_bad_lines="warn"`` and the "Skipping line" warnings are counted."""
+    import pandas as pd
+
+    def run(mode: str):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed chunks: converted later
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            try:
+                frame = pd.read_csv(source, on_bad_lines=mode, **common, **extra)
+            except pd.errors.EmptyDataError:
+                frame = pd.DataFrame(columns=common["names"])
+        skipped = sum(str(w.message).count("Skipping line") for w in caught
+                      if issubclass(w.category, pd.errors.ParserWarning))
+        return frame, skipped
+
+    try:
+        return run("error")
+    except pd.errors.ParserError:
+        return run("warn")
 
 
 def _key_for(spec: TableSpec, header: str) -> str | None:
