@@ -336,10 +336,11 @@ def _coulombic_efficiency(analysis, thresholds, options) -> Verdict:
     rule, unit = "coulombic-efficiency", "%"
     limit = float(thresholds["min-pct"])
     warn_above = thresholds.get("warn-above-pct")
-    rows = [r for r in _rows(analysis) if r.get("complete", True) is True]
+    all_rows = _rows(analysis)
+    known = [c for r in all_rows if (c := _num(r, "cycle")) is not None]
+    first = min(known) if known else None  # the first cycle of the run, complete or not
+    rows = [r for r in all_rows if r.get("complete", True) is True]
     cycles = [_num(r, "cycle") for r in rows]
-    known = [c for c in cycles if c is not None]
-    first = min(known) if known else None
     values = sorted(
         100.0 * ce
         for r, c in zip(rows, cycles)

@@ -277,3 +277,10 @@ def test_rules_never_raise_on_empty_or_odd_input(rule):
     for analysis in ({}, {"summary": None, "cycles": None}, {"summary": {"half_cycles": "x"}, "cycles": [1, None]}):
         v = rule.judge(analysis, thresholds, {"asr_ohm_cm2": 100.0, "too_short": None})
         assert v.rule == rule.id and v.status == "skip", v  # nothing to judge: never pass, never fail
+
+
+def test_coulombic_efficiency_excludes_the_first_cycle_even_when_incomplete(tmp_path):
+    a = full(ce=[0.5, 0.99, 0.995, 0.999])
+    a["cycles"][0]["complete"] = False
+    v = _verdict(judge(a, _config(tmp_path)), "coulombic-efficiency")
+    assert v.value == pytest.approx(99.5)  # median of 99.0, 99.5, 99.9
