@@ -9,7 +9,7 @@ Column mapping (units from the header: ``Current(mA)`` or ``Current(A)``, ``Chg.
 Neware column                              canonical         note
 =========================================  ================  =================================
 ``Total Time``/``Cumulative Time``/        ``time_s``        ``h:mm:ss`` durations or datetimes
-``Realtime``/``Time(h:min:s.ms)``                            (seconds since the first)
+``Realtime``                                                 (seconds since the first)
 ``Voltage(V)``                             ``voltage_v``
 ``Current(mA|A)``                          ``current_a``     signed: discharge is negative
 ``Cycle Index``/``Cycle ID``               ``cycle``
@@ -26,8 +26,10 @@ Neware column                              canonical         note
   their increments (charge minus discharge) from the start of the file.
 * **three-level CSV** (BTS 7.x: a ``Cycle ID`` line, a ``,Step ID`` line and a ``,,Record ID``
   header line, then cycle, step and record rows interleaved): the record rows are the data; each
-  takes the cycle and step of the summary rows above it; the summary rows are counted in
-  ``meta.rows_skipped`` ("cycle summary line", "step summary line").
+  takes the cycle, step and step name of the summary rows above it; the summary rows are counted
+  in ``meta.rows_skipped`` ("cycle summary line", "step summary line"). Time is ``Realtime``
+  (seconds since the first record) when present, else the running sum of the record's
+  ``Time(h:min:s.ms)`` step time over the steps.
 * **.nda/.ndax**: NewareNDA's ``Time`` is the step time; the test time is the running sum of
   the step times (each step continues from the end of the previous one). ``Timestamp`` gives
   ``meta.start_time``.
@@ -52,7 +54,6 @@ ALIASES: dict[str, str] = {
     "cumulative time": "time_s",
     "realtime": "time_s",
     "总时间": "time_s",
-    "time(h:min:s.ms)": "time_s",
     "voltage": "voltage_v",
     "电压": "voltage_v",
     "current": "current_a",
@@ -92,7 +93,7 @@ SPEC = TableSpec(
         names("current", "电流"),
         names("voltage", "电压"),
         names("step type", "工步类型", "step name"),
-        names("total time", "cumulative time", "realtime", "总时间", "time(h:min:s.ms)"),
+        names("total time", "cumulative time", "realtime", "总时间"),
     ),
     state_signs={k: v[0] for k, v in _LABELS.items()},
     state_modes={k: v[1] for k, v in _LABELS.items()},
@@ -182,13 +183,8 @@ def read_nda(path: Path):
 
         raise CorruptFileError(f"NewareNDA cannot read it ({type(exc).__name__}: {exc})", path=str(path),
                                hint="re-export the test from BTSDA as CSV") from exc
-    step_time = frame["Time"].to_numpy(dtype=np.float64)
     seg_key = frame["Step_Index"].to_numpy() if "Step_Index" in frame.columns else frame["Step"].to_numpy()
-    starts = np.r_[True, seg_key[1:] != seg_key[:-1]] if len(seg_key) else np.zeros(0, bool)
-    seg = np.cumsum(starts) - 1
-    ends = np.r_[np.flatnonzero(starts)[1:] - 1, len(step_time) - 1] if len(step_time) else np.zeros(0, int)
-    offsets = np.r_[0.0, np.cumsum(step_time[ends])[:-1]] if len(ends) else np.zeros(0)
-    time_s = step_time + offsets[seg] if len(step_time) else step_time
+    time_s = tabular.elapsed_from_step_time(frame["Time"].to_numpy(dtype=np.float64), seg_key)
     keep = [c for c in frame.columns if c not in ("Time", "Timestamp", "Index")]
     raw = tabular.frame_table(frame[keep], NDA_SPEC, str(path))
     if "Timestamp" in frame.columns and len(frame):
@@ -233,6 +229,17 @@ def read_three_level(path: Path):
     if step_name_col is not None:
         record["Step Name"] = frame[step_name_col].where(is_step).ffill()[is_record]
     record = record.reset_index(drop=True)
+    time_s = time_source = None
+    realtime = next((c for c in record.columns if tabular.normalise(c) == "realtime"), None)
+    step_time = next((c for c in record.columns if tabular.normalise(tabular.split_unit(c)[0]) == "time"
+                      or tabular.normalise(c) == "time(h:min:s.ms)"), None)
+    if realtime is None and step_time is not None:
+        # the record level's Time(h:min:s.ms) is the step time: accumulate it over the steps
+        time_s = tabular.elapsed_from_step_time(tabular.to_seconds(record[step_time], 1.0),
+                                                  record["Cycle ID"].astype(str) + "/" + record["Step ID"].astype(str))
+        time_source = f"derived: running sum of {step_time} over steps"
+    if step_time is not None:
+        record = record.drop(columns=step_time)
     raw = tabular.frame_table(record, RECORD_SPEC, str(path))
     raw.meta.format_version = "BTS 7.x three-level CSV"
     skipped = {"cycle summary line": int(is_cycle.sum()), "step summary line": int(is_step.sum())}
@@ -245,7 +252,7 @@ def read_three_level(path: Path):
     raw.meta.rows_skipped.update({k: v for k, v in skipped.items() if v})
     if encoding == "latin-1":
         raw.meta.inferred.append("text is not UTF-8: decoded as latin-1 (Windows codepage)")
-    return tabular.canonicalise(raw, RECORD_SPEC)
+    return tabular.canonicalise(raw, RECORD_SPEC, time_s=time_s, time_source=time_source)
 
 
 READER = NewareReader()

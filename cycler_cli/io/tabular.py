@@ -410,6 +410,20 @@ def net_charge_from_step_capacity(q_step_ah: np.ndarray, sign: np.ndarray, step_
     return np.cumsum(increments_resetting(q_step_ah, step_starts) * np.asarray(sign, dtype=np.float64))
 
 
+def elapsed_from_step_time(step_time_s: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Test time (s) from a step time that restarts at every step: each step continues from the
+    end of the previous one. ``segment`` changes value where a new step starts."""
+    step_time_s = np.asarray(step_time_s, dtype=np.float64)
+    segment = np.asarray(segment)
+    if not step_time_s.size:
+        return step_time_s
+    starts = np.r_[True, segment[1:] != segment[:-1]]
+    index = np.cumsum(starts) - 1
+    ends = np.r_[np.flatnonzero(starts)[1:] - 1, step_time_s.size - 1]
+    offsets = np.r_[0.0, np.cumsum(np.nan_to_num(step_time_s[ends]))[:-1]]
+    return step_time_s + offsets[index]
+
+
 def state_sign(labels, spec: TableSpec) -> tuple[np.ndarray, np.ndarray]:
     """``(sign, mode)`` per point from a state/step-type label column (labels normalised)."""
     import pandas as pd
