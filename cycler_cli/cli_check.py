@@ -55,7 +55,7 @@ def _render(report: dict[str, Any], fmt: CheckFormat) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the ``check`` command to ``app``."""
-    from cycler_cli.cli import _err, _guard
+    from cycler_cli.cli import _err, _guard, _state
 
     @app.command("check")
     @_guard
@@ -115,7 +115,9 @@ def register(app: typer.Typer) -> None:
             config_file=config,
             set_items=set_ or (),
         )
-        report = check_files(paths, cfg, reader=reader, on_error=lambda r: _err(str(r.error)))
+        report = check_files(
+            paths, cfg, reader=reader, on_error=lambda r: _err(str(r.error)), raise_internal=bool(_state["debug"])
+        )
         data = report.to_dict()
         if output is not None:
             try:

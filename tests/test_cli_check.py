@@ -307,3 +307,20 @@ def test_output_file_gets_the_report_and_stdout_the_table(cli, fake, tmp_path):
 def test_output_to_a_missing_folder_is_exit_2(cli, fake, tmp_path):
     result = cli("check", *fake("flat.mpr"), "-f", "json", "-o", tmp_path / "no" / "dir" / "r.json")
     assert result.exit_code == 2 and "cannot write the report" in result.stderr
+
+
+def test_debug_shows_the_traceback_of_an_internal_error(cli, fake, monkeypatch):
+    def boom(data, config):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(check_module, "_analyze", boom)
+    result = cli("--debug", "check", *fake("flat.mpr"))
+    assert result.exit_code == 4
+    assert "Traceback" in result.stderr and "kaboom" in result.stderr
+
+
+def test_all_verdicts_skipped_is_status_skip_and_exit_0(cli, fake):
+    result = cli("check", *fake("short_run.mpr"), "--select", "overpotential-drift", "-f", "json")
+    assert result.exit_code == 0
+    data = _json(result)
+    assert data["status"] == "skip" and data["files"][0]["status"] == "skip"

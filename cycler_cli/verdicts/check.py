@@ -63,9 +63,12 @@ def _analyze(data, config: CheckConfig) -> dict[str, Any]:
     return analyze(data, **config.analysis_options()).to_dict()
 
 
-def check_file(path: Path | str, config: CheckConfig, *, reader: str | None = None) -> FileReport:
+def check_file(
+    path: Path | str, config: CheckConfig, *, reader: str | None = None, raise_internal: bool = False
+) -> FileReport:
     """Read, analyse and judge one file. Input errors become an ``error`` report (exit 3);
-    any other exception becomes an ``error`` report with exit code 4 (a bug in cycler).
+    any other exception becomes an ``error`` report with exit code 4 (a bug in cycler), or
+    propagates when ``raise_internal`` (``--debug``, to show the traceback).
     :class:`ConfigError` propagates: it concerns every file."""
     source = str(path)
     try:
@@ -79,6 +82,8 @@ def check_file(path: Path | str, config: CheckConfig, *, reader: str | None = No
             exc.path = source
         return FileReport.failed(source, exc.one_line(), exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - reported per file as an internal error (exit 4)
+        if raise_internal:
+            raise
         return FileReport.failed(
             source,
             f"{source}: internal error: {type(exc).__name__}: {exc} -- this is a bug; rerun with --debug and report it",
@@ -92,15 +97,17 @@ def check_files(
     *,
     reader: str | None = None,
     on_error: Callable[[FileReport], None] | None = None,
+    raise_internal: bool = False,
 ) -> CheckReport:
-    """Check every file; ``on_error`` is called with each ``error`` report as it happens."""
+    """Check every file; ``on_error`` is called with each ``error`` report as it happens.
+    ``raise_internal``: let an unexpected exception propagate instead of reporting it."""
     if config is None:
         from cycler_cli.config import CheckConfig
 
         config = CheckConfig()
     reports = []
     for path in paths:
-        report = check_file(path, config, reader=reader)
+        report = check_file(path, config, reader=reader, raise_internal=raise_internal)
         if report.status == "error" and on_error is not None:
             on_error(report)
         reports.append(report)

@@ -210,7 +210,7 @@ def _short_circuit(analysis, thresholds, options) -> Verdict:
     rule, unit = "short-circuit", "half-cycle"
     s = _summary(analysis)
     flag = s.get("short_circuit")
-    if flag is None:
+    if not isinstance(flag, bool):
         return _skip(rule, unit, "the analysis gives no short-circuit detection")
     if flag:
         half = s.get("short_circuit_half_cycle")
