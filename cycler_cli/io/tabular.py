@@ -87,6 +87,9 @@ def split_unit(header: str) -> tuple[str, str]:
         match = pattern.match(text)
         if match and match.group("name").strip():
             return match.group("name").strip(), match.group("unit").strip()
+    name, slash, unit = text.rpartition("/")  # Landt "Current/mA", "time /s"
+    if slash and name.strip() and unit.strip().lower() in UNIT_SCALES:
+        return name.strip(), unit.strip()
     match = _SUFFIX_UNIT.match(text)
     if match and match.group("unit").lower() in UNIT_SCALES:
         return match.group("name").strip(), match.group("unit")

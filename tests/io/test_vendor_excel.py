@@ -34,3 +34,21 @@ def test_damaged_workbook_is_exit_3(tmp_path):
     with pytest.raises(Exception) as info:
         registry.read(path)
     assert getattr(info.value, "exit_code", None) == 3
+
+
+def test_landt_sheet_mapping():
+    """Landt columns (navani's names): per-step capacity in mAh, signed by the current."""
+    import numpy as np
+    import pandas as pd
+
+    from cycler_cli.io import tabular
+    from cycler_cli.io.excel import LANDT_SPEC
+
+    frame = pd.DataFrame({"Index": [1, 2, 3, 4], "time /s": [0.0, 10.0, 20.0, 30.0],
+                          "Current/mA": [0.0, 100.0, -100.0, -100.0], "Voltage/V": [3.0, 3.5, 3.4, 3.3],
+                          "Capacity/mAh": [0.0, 0.2, 0.1, 0.3], "Step": [1, 2, 3, 3]})
+    assert tabular.matches(LANDT_SPEC, tabular.header_names(list(frame.columns)))
+    data = tabular.canonicalise(tabular.frame_table(frame, LANDT_SPEC, "x.xlsx"), LANDT_SPEC)
+    np.testing.assert_allclose(data.frame.current_a, [0, 0.1, -0.1, -0.1])
+    # step 2 (charge) +0.2 mAh; step 3 (discharge) 0.1 then +0.2 mAh
+    np.testing.assert_allclose(data.frame.charge_ah, [0, 0.2e-3, 0.1e-3, -0.1e-3])
