@@ -324,3 +324,10 @@ def test_all_verdicts_skipped_is_status_skip_and_exit_0(cli, fake):
     assert result.exit_code == 0
     data = _json(result)
     assert data["status"] == "skip" and data["files"][0]["status"] == "skip"
+
+
+def test_table_shows_the_analysis_warnings(cli, fake, monkeypatch):
+    noted = dict(ANALYSES["flat.mpr"], warnings=["median sampling interval is 120 s (> 60 s)"])
+    monkeypatch.setitem(ANALYSES, "noted.mpr", noted)
+    result = cli("check", *fake("noted.mpr"))
+    assert result.exit_code == 0 and "note: median sampling interval is 120 s" in result.stdout

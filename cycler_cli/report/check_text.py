@@ -1,5 +1,6 @@
 """The terminal table of ``cycler check``: one line per rule, coloured status, value against
-threshold with display units, and the reason for every failure, warning and skip.
+threshold with display units, and the reason for every failure, warning and skip; the
+analysis's own warnings follow each file's table as dim ``note:`` lines.
 
 Takes ``CheckReport.to_dict()``; returns a rich renderable. Display units live here only.
 """
@@ -74,6 +75,9 @@ def render_check(report: dict[str, Any]):
                 Text(str(v.get("message", "")), STYLES["fail"] if s == "fail" else ""),
             )
         parts.append(table)
+        analysis = f.get("analysis") or {}
+        for note in analysis.get("warnings") or []:
+            parts.append(Text(f"  note: {note}", "dim"))
         parts.append(Text(""))
     counts: dict[str, int] = {}
     for f in report.get("files", []):
