@@ -331,3 +331,15 @@ def test_table_shows_the_analysis_warnings(cli, fake, monkeypatch):
     monkeypatch.setitem(ANALYSES, "noted.mpr", noted)
     result = cli("check", *fake("noted.mpr"))
     assert result.exit_code == 0 and "note: median sampling interval is 120 s" in result.stdout
+
+
+def test_exit_2_for_an_unknown_reader(cli, tmp_path):
+    run = tmp_path / "run.csv"
+    run.write_text("time_s,voltage_v,current_a\n0,0,0\n", encoding="utf-8")
+    result = cli("check", run, "--reader", "no-such-reader")
+    assert result.exit_code == 2 and "unknown reader 'no-such-reader'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_exit_2_without_any_path(cli):
+    assert cli("check").exit_code == 2
