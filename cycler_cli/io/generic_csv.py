@@ -136,8 +136,9 @@ class GenericCsvReader:
         except Exception:
             return False
 
-    def read(self, path: Path):
-        return read_generic(path)
+    def read(self, path: Path, columns: dict[str, str] | None = None):
+        """See :func:`read_generic`; ``columns`` is the optional map."""
+        return read_generic(path, columns)
 
 
 def read_generic(path: Path | str, columns: dict[str, str] | None = None):

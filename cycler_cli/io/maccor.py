@@ -101,8 +101,8 @@ class MaccorReader:
                 path=str(path), hint="export the cycling data (the .0NN record table) instead",
             )
         raw = tabular.read_text_table(path, SPEC, keep=lambda h: tabular.normalise(h) in _DATETIME_COLUMNS)
-        time_s, time_source = _infer_time(raw)
-        data = tabular.canonicalise(raw, SPEC, time_s=time_s, time_source=time_source)
+        time_s, time_source, time_unit = _infer_time(raw)
+        data = tabular.canonicalise(raw, SPEC, time_s=time_s, time_source=time_source, time_unit=time_unit)
         return data
 
 
@@ -119,14 +119,14 @@ def _infer_time(raw: tabular.RawTable):
         if len(valid):
             raw.meta.start_time = valid.iloc[0].to_pydatetime()
     if time_header is None or tabular.split_unit(time_header)[1]:
-        return None, None
+        return None, None, "s"
     seconds = tabular.to_seconds(frame[time_header], 1.0)
     if pd.api.types.is_numeric_dtype(frame[time_header].dtype) or not np.isnan(seconds).all():
         is_duration = not pd.api.types.is_numeric_dtype(frame[time_header].dtype)
         if is_duration or clock is None:
             if not is_duration:
                 raw.meta.inferred.append(f"column {time_header!r} has no unit and no clock column: read as s")
-            return seconds, time_header + (" (d hh:mm:ss duration)" if is_duration else " (s)")
+            return seconds, time_header, ("d hh:mm:ss" if is_duration else "s")
         finite = np.isfinite(seconds)
         ok = finite & stamps.notna().to_numpy()
         if ok.sum() >= 2:
@@ -140,10 +140,10 @@ def _infer_time(raw: tabular.RawTable):
                 raw.meta.inferred.append(
                     f"column {time_header!r} has no unit: read as {unit}, the unit that makes its span match {clock!r}"
                 )
-                return seconds * best, f"{time_header} ({unit}, inferred from {clock})"
+                return seconds * best, f"{time_header} (unit inferred from {clock})", unit
         raw.meta.inferred.append(f"column {time_header!r} has no unit: read as s")
-        return seconds, time_header + " (s)"
-    return None, None
+        return seconds, time_header, "s"
+    return None, None, "s"
 
 
 READER = MaccorReader()

@@ -491,6 +491,7 @@ def canonicalise(
     current_source: str | None = None,
     time_s: np.ndarray | None = None,
     time_source: str | None = None,
+    time_unit: str = "s",
 ) -> CyclingData:
     """Canonical :class:`CyclingData` from a :class:`RawTable` and its spec.
 
@@ -541,7 +542,7 @@ def canonicalise(
 
     if time_s is not None:
         values["time_s"] = np.asarray(time_s, dtype=np.float64)
-        infos["time_s"] = ColumnInfo("time_s", time_source or "derived", "s")
+        infos["time_s"] = ColumnInfo("time_s", time_source or "derived", time_unit)
     if current_a is not None:
         values["current_a"] = np.asarray(current_a, dtype=np.float64)
         infos["current_a"] = ColumnInfo("current_a", current_source or "derived", "A")

@@ -48,6 +48,17 @@ ROW_COUNT_NOTES = {
 }
 
 
+_CACHE: dict[str, object] = {}
+
+
+def cached_read(path):
+    """Real files are read by several tests: read each once per session (frames are not mutated)."""
+    key = str(path)
+    if key not in _CACHE:
+        _CACHE[key] = registry.read(path)
+    return _CACHE[key]
+
+
 def _catalog():
     if not (REALDATA / "catalog.json").is_file():
         return []
@@ -77,7 +88,7 @@ def test_real_vendor_file_reads_or_exits_3(row, realdata):
         line = info.value.one_line()
         assert info.value.exit_code == 3 and "\n" not in line and REFUSED[row["file"]] in line
         return
-    data = registry.read(path)
+    data = cached_read(path)
     assert data.meta.reader == expected
     assert len(data) > 0
     want = ROW_COUNT_NOTES.get(row["file"], row["rows"])
@@ -97,7 +108,7 @@ def test_walk_prints_count_per_reader(capsys, realdata):
     for row in ROWS:
         path = root / row["file"]
         try:
-            data = registry.read(path)
+            data = cached_read(path)
         except InputError as exc:
             refused.append(exc.one_line())
             continue
@@ -173,7 +184,7 @@ CAPACITY_FILES = {
 @pytest.mark.parametrize("file, tol", list(CAPACITY_FILES.items()), ids=list(CAPACITY_FILES))
 def test_charge_column_agrees_with_integrated_current(realdata, file, tol):
     pytest.importorskip("NewareNDA") if file.endswith((".nda", ".ndax")) else None
-    table = per_cycle_capacity(registry.read(realdata / file).frame)
+    table = per_cycle_capacity(cached_read(realdata / file).frame)
     for a, b in (("ch_int", "ch_col"), ("dis_int", "dis_col")):
         big = np.maximum(table[a], table[b])
         judged = big > 0.05 * big.max()  # cycles with a real half-cycle of this direction
