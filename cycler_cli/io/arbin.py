@@ -27,6 +27,8 @@ from cycler_cli.io import tabular
 from cycler_cli.io.tabular import TableSpec, names
 
 ALIASES: dict[str, str] = {
+    "date time": "datetime",
+    "datetime": "datetime",
     "test time": "time_s",
     "voltage": "voltage_v",
     "current": "current_a",

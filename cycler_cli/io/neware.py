@@ -50,6 +50,7 @@ from cycler_cli.io import tabular
 from cycler_cli.io.tabular import TableSpec, names
 
 ALIASES: dict[str, str] = {
+    "date": "datetime",
     "total time": "time_s",
     "cumulative time": "time_s",
     "realtime": "time_s",

@@ -9,7 +9,7 @@ This module owns what every non-BioLogic reader does the same way:
   to *keys*: the canonical columns (``time_s``, ``voltage_v``, ``current_a``, ``cycle``, ``step``,
   ``energy_wh``, ``temperature_c``) or the helper keys ``state`` (a C/D/R or step-type label),
   ``q_charge_ah`` / ``q_discharge_ah`` (charge and discharge accumulators), ``q_step_ah`` (an
-  unsigned capacity that resets every step) and ``q_net_ah`` (cumulative net charge);
+  unsigned capacity that resets every step) and ``q_net_ah`` (cumulative net charge) and ``datetime`` (the wall clock, for ``meta.start_time``);
 * **text sniffing**: encoding (:mod:`cycler_cli.io.text`), the header line after any preamble,
   the field separator (tab, ``;`` or ``,``) and the decimal comma;
 * **row accounting**: every line after the header is either a row of the frame or counted in
@@ -380,6 +380,29 @@ def to_float(series, decimal_comma: bool = False) -> np.ndarray:
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def first_datetime(series):
+    """The first parseable date-time of a column (month-first text, or Unix seconds), else None.
+
+    Only that one value is parsed: it becomes ``meta.start_time`` (naive, the instrument's clock)."""
+    import pandas as pd
+
+    valid = series.dropna()
+    if not len(valid):
+        return None
+    value = valid.iloc[0]
+    try:
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            if 1e8 < float(value) < 1e10:  # Unix seconds (Arbin DateTime in BEEP's exports)
+                from datetime import datetime, timezone
+
+                return datetime.fromtimestamp(float(value), tz=timezone.utc).replace(tzinfo=None)
+            return None
+        stamp = pd.to_datetime(str(value).strip(), errors="coerce")
+        return None if pd.isna(stamp) else stamp.to_pydatetime()
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
 def increments_resetting(acc: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
     """Per-point increments of an accumulator that resets (to ~0) now and then.
 
@@ -634,6 +657,9 @@ def canonicalise(
     if mode is not None and (mode != 0).any():
         out["control_mode"] = mode
         infos["control_mode"] = ColumnInfo("control_mode", f"derived: {by_key['state']}", "")
+
+    if meta.start_time is None and "datetime" in by_key:
+        meta.start_time = first_datetime(frame[by_key["datetime"]])
 
     meta.columns = [infos[k] for k in out if k in infos]
     data = CyclingData(build_frame(out), meta)

@@ -70,3 +70,10 @@ def test_pec_energy_named_capacity_is_not_a_charge(realdata):
 def test_pec_hhmmss_total_time(realdata):
     data = registry.read(realdata / "cellpy/Test25195.csv")
     assert data.frame.time_s.iloc[-1] == pytest.approx(162.363)  # 00:02:42.363
+
+
+def test_arbin_start_time_from_the_clock_column(realdata):
+    # first Date Time of PyProBE's sample (with Arbin's leading tab); BEEP's DateTime is Unix seconds
+    assert registry.read(realdata / "PyProBE/sample_data_arbin.csv").meta.start_time.isoformat() == "2024-09-20T08:32:34.558000"
+    beep = registry.read(realdata / "beep/2017-05-09_test-TC-contact_CH33.csv")
+    assert beep.meta.start_time.isoformat() == "2017-05-10T00:47:33.170000"  # 1494377253.17 s, UTC
