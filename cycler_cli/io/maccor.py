@@ -42,7 +42,6 @@ import numpy as np
 from cycler_cli.errors import UnsupportedFormatError
 from cycler_cli.io import tabular
 from cycler_cli.io.tabular import TableSpec, names
-from cycler_cli.io.text import decode
 
 ALIASES: dict[str, str] = {
     "test": "time_s",
@@ -100,7 +99,7 @@ class MaccorReader:
                 "Maccor AC-impedance (EIS/EDA) export: impedance spectra, not cycling data",
                 path=str(path), hint="export the cycling data (the .0NN record table) instead",
             )
-        raw = tabular.read_text_table(path, SPEC, keep=lambda h: tabular.normalise(h) in _DATETIME_COLUMNS)
+        raw = tabular.read_text_table(path, SPEC)
         time_s, time_source, time_unit = _infer_time(raw)
         data = tabular.canonicalise(raw, SPEC, time_s=time_s, time_source=time_source, time_unit=time_unit)
         return data

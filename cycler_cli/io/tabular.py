@@ -228,15 +228,12 @@ def read_text_table(
     spec: TableSpec,
     *,
     text_filter: Callable[[str], str] | None = None,
-    keep: Callable[[str], bool] | None = None,
 ) -> RawTable:
-    """Read a delimited vendor export into a :class:`RawTable` (only the columns ``spec`` maps).
+    """Read a delimited vendor export into a :class:`RawTable` (every column, source headers).
 
-    ``text_filter`` rewrites the data part before parsing (Novonix quotes every line);
-    ``keep`` selects extra source headers to read. Lines pandas cannot split into the header's
-    field count are counted as skipped, not dropped silently."""
-    import pandas as pd
-
+    ``text_filter`` rewrites the data part before parsing (Novonix quotes every line). Lines
+    pandas cannot split into the header's field count are counted as skipped, not dropped
+    silently."""
     path = Path(path)
     with open(path, "rb") as fh:
         head_text, encoding = decode(fh.read(65536))
@@ -253,10 +250,6 @@ def read_text_table(
     sample = "\n".join(lines[header_index + 1: header_index + 60])
     decimal = "," if sniff_decimal_comma(sample, sep) else "."
 
-    wanted: list[int] = [0]  # the first column always: it tells a repeated header or a footer apart
-    for i, name in enumerate(header_fields[1:], start=1):
-        if _key_for(spec, name) is not None or (keep is not None and keep(name)):
-            wanted.append(i)
     read_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     # Fix the field count from the header and the first data lines (some templates end every
     # data line with a separator): pandas would otherwise take it from the first data line.
@@ -298,7 +291,7 @@ def read_text_table(
     if decimal == ",":
         meta.inferred.append("decimal comma detected")
     meta.extra["separator"] = {"\t": "tab", ";": ";", ",": ","}[sep]
-    meta.extra["ignored_columns"] = [h for i, h in enumerate(header_fields) if i not in wanted and h]
+    meta.extra["ignored_columns"] = [h for h in header_fields if h and _key_for(spec, h) is None]
     if skipped_lines:
         meta.rows_skipped["line with the wrong number of fields"] = skipped_lines
     return RawTable(frame=frame, header=header_fields, meta=meta, preamble=preamble, data_lines=data_lines)
@@ -485,8 +478,6 @@ def orient_current(current_a: np.ndarray, sign: np.ndarray, meta: RunMeta, label
 
 def _classify_bad(frame, bad: np.ndarray, header: list[str]) -> dict[str, int]:
     """Reasons for rows that lack a numeric time/voltage/current."""
-    import pandas as pd
-
     if not bad.any():
         return {}
     sub = frame.loc[bad]
@@ -502,7 +493,6 @@ def _classify_bad(frame, bad: np.ndarray, header: list[str]) -> dict[str, int]:
         out["repeated header line"] = int(repeated.sum())
     if other.sum():
         out["no numeric time, voltage or current (footer, comment or damaged line)"] = int(other.sum())
-    del pd
     return out
 
 
