@@ -15,7 +15,8 @@ Choices, each recorded in ``meta.inferred`` when it applies:
   ``control/mA``) unless it disagrees with the charge increments by more than 5 %, rest
   points (``mode == 3``) take 0, and every other point takes ``dq/mA.h ÷ Δt`` (mAh → mA·s,
   so ``× 3600 / Δt``); a rest-only run with no current column (OCV) gets 0 A;
-* cycle / half-cycle: the file's ``cycle number`` / ``half cycle`` when present and not stuck,
+* cycle / half-cycle: the file's ``half cycle`` + 1 when present and not stuck (EC-Lab counts
+  from 0), with ``cycle = ceil(half_cycle / 2)``,
   else derived from the current sign (:mod:`cycler_cli.cycles`);
 * ``charge_ah``: ``(Q-Qo)/mA.h`` when present, else the running sum of ``dq/mA.h``.
 """
@@ -151,14 +152,17 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
     cycle_file = columns.get("cycle number")
     derived_half = label_half_cycles(out["current_a"])
     if half_file is not None and n and np.ptp(np.asarray(half_file)) > 0:
-        out["half_cycle"] = np.asarray(half_file, dtype=np.int64)
-        info.append(ColumnInfo("half_cycle", "half cycle", ""))
-        if cycle_file is not None:
-            out["cycle"] = np.asarray(cycle_file, dtype=np.float64).astype(np.int64)
-            info.append(ColumnInfo("cycle", "cycle number", ""))
-        else:
-            out["cycle"] = label_cycles(out["half_cycle"])
-            info.append(ColumnInfo("cycle", "derived: ceil(half cycle / 2)", ""))
+        # EC-Lab counts half-cycles from 0 (the opening rest shares 0 with the first step);
+        # the project counts from 1 (cycler_cli.cycles), so shift by one. The opening rest stays
+        # with the first step, as in the file: zeroing it by the current's sign would make the
+        # .mpr (derived current, 0 on the first point) and the .mpt (printed <I>) disagree.
+        # EC-Lab's own ``cycle number`` (only in exports, counted charge-first) is not used:
+        # cycle = ceil(half_cycle / 2) in every BioLogic file, so both formats get the same cycles.
+        half = np.asarray(half_file, dtype=np.int64) + 1
+        out["half_cycle"] = half
+        out["cycle"] = label_cycles(half)
+        info.append(ColumnInfo("half_cycle", "half cycle + 1", ""))
+        info.append(ColumnInfo("cycle", "derived: ceil((half cycle + 1) / 2)", ""))
         meta.cycle_source = "file"
     else:
         out["half_cycle"] = derived_half

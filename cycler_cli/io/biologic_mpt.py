@@ -38,8 +38,10 @@ Reader-specific choices, recorded in ``meta.inferred`` when they apply:
 
 Metadata from the header block:
 
-* ``technique``: line 4 of a full header (e.g. ``Galvanostatic Cycling with Potential
-  Limitation``, ``Modulo Bat``);
+* ``technique``: line 4 of a full header mapped to EC-Lab's short name, as the ``.mpr`` reader
+  gives it (``Galvanostatic Cycling with Potential Limitation`` -> ``GCPL``, ``Modulo Bat`` ->
+  ``MB``; an unknown title is kept as written); the title itself goes to
+  ``meta.extra["technique_title"]``;
 * ``format_version``: ``EC-Lab v11.50`` / ``BT-Lab v1.79`` from the ``… for windows vX
   (software)`` line;
 * ``start_time``: ``Acquisition started on : MM/DD/YYYY HH:MM:SS(.fff)`` (naive, local time of
@@ -196,9 +198,15 @@ def parse_header(lines: list[str], meta: RunMeta) -> None:
     """Fill ``meta`` from the metadata lines of a full header (lines 3 .. N-1; see the module
     docstring for which labels are read and how placeholders are treated)."""
     if len(lines) >= 2:
-        technique = lines[1].strip()  # line 4 of the file: lines[] starts at line 3
-        if technique and ":" not in technique:
-            meta.technique = technique
+        title = lines[1].strip()  # line 4 of the file: lines[] starts at line 3
+        if title and ":" not in title:
+            # One vocabulary for both BioLogic readers: the short name the .mpr settings module
+            # gives (GCPL, MB, ...); the title EC-Lab printed is kept in meta.extra.
+            from cycler_cli.io.ecl_columns import TECHNIQUE_TITLES
+
+            short = {v: k for k, v in TECHNIQUE_TITLES.items()}.get(title)
+            meta.technique = short or title
+            meta.extra["technique_title"] = title
     for line in lines:
         version = _VERSION.match(line)
         if version and meta.format_version is None:

@@ -116,15 +116,19 @@ def test_stuck_half_cycle_column_is_replaced_by_current_sign():
     assert data.meta.cycle_source == "derived from current sign"
 
 
-def test_file_half_cycle_column_is_kept_when_it_moves():
+def test_file_half_cycle_column_is_kept_when_it_moves_shifted_to_count_from_one():
+    # EC-Lab counts from 0 and the opening rest shares 0 with the first step; the project
+    # counts from 1 (the opening rest stays with the first step) and takes
+    # cycle = ceil(half / 2) (discharge-first here: cycle 1 = discharge + charge).
     cols = {
-        "time/s": np.arange(4.0),
-        "Ewe/V": np.ones(4),
-        "I/mA": np.array([1.0, 1.0, -1.0, -1.0]),
-        "half cycle": np.array([0, 0, 1, 1], dtype=np.uint32),
+        "time/s": np.arange(6.0),
+        "Ewe/V": np.ones(6),
+        "I/mA": np.array([0.0, -1.0, -1.0, 1.0, 1.0, -1.0]),
+        "half cycle": np.array([0, 0, 0, 1, 1, 2], dtype=np.uint32),
     }
     data = to_cycling_data(cols, _meta())
-    np.testing.assert_array_equal(data.frame["half_cycle"].to_numpy(), [0, 0, 1, 1])
+    np.testing.assert_array_equal(data.frame["half_cycle"].to_numpy(), [1, 1, 1, 2, 2, 3])
+    np.testing.assert_array_equal(data.frame["cycle"].to_numpy(), [1, 1, 1, 1, 1, 2])
     assert data.meta.cycle_source == "file"
 
 

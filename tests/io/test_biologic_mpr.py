@@ -117,7 +117,7 @@ def test_synthetic_v3_file_reads_exactly(tmp_path):
     np.testing.assert_array_equal(frame["voltage_v"].to_numpy(), rec["e"].astype(np.float64))
     np.testing.assert_array_equal(frame["current_a"].to_numpy(), rec["i"].astype(np.float64) / 1000.0)
     np.testing.assert_array_equal(frame["control_mode"].to_numpy(), [3, 1, 1, 1, 1, 3])
-    np.testing.assert_array_equal(frame["half_cycle"].to_numpy(), rec["h"])
+    np.testing.assert_array_equal(frame["half_cycle"].to_numpy(), rec["h"] + 1)  # EC-Lab counts from 0, cycler from 1
     meta = data.meta
     assert meta.technique == "GCPL"
     assert meta.format_version == "data module v3"

@@ -289,10 +289,11 @@ def test_synthetic_full_header_values(tmp_path):
     assert data.meta.electrode_area_cm2 == 1.131
     assert data.meta.characteristic_mass_mg is None
     assert data.meta.start_time == datetime(2025, 3, 4, 10, 11, 12, 500000)
-    assert data.meta.technique == "Galvanostatic Cycling with Potential Limitation"
+    assert data.meta.technique == "GCPL"
+    assert data.meta.extra["technique_title"] == "Galvanostatic Cycling with Potential Limitation"
     np.testing.assert_array_equal(data.column("time_s"), 10.0 * np.arange(6))
     np.testing.assert_array_equal(data.column("current_a"), [1e-3] * 3 + [-1e-3] * 3)
-    np.testing.assert_array_equal(data.column("half_cycle"), [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(data.column("half_cycle"), [1, 1, 1, 2, 2, 2])
     np.testing.assert_allclose(data.column("voltage_v"), 3.0 + 0.01 * np.arange(6))
 
 

@@ -204,9 +204,9 @@ def _check_same(data, got, *, mass_mg, area_cm2):
     np.testing.assert_allclose(f["current_a"], a["current_a"], atol=1e-9, rtol=1e-6)
     np.testing.assert_allclose(f["charge_ah"], a["charge_ah"], atol=1e-9, rtol=1e-9)
     np.testing.assert_array_equal(f["step"], a["step"])
-    # the half-cycle column as the file numbers it: EC-Lab counts from 0, the CSV carries the
-    # project's labels (cycler_cli.cycles)
-    want = a["half_cycle"] if got.meta.reader == "generic-csv" else _ec_half_by_hand(a["current_a"])
+    # the half-cycle column: EC-Lab writes it counting from 0 and the BioLogic readers shift it
+    # to count from 1 (biologic_common); the CSV carries the project's labels (cycler_cli.cycles)
+    want = a["half_cycle"] if got.meta.reader == "generic-csv" else _ec_half_by_hand(a["current_a"]) + 1
     np.testing.assert_array_equal(f["half_cycle"], want)
     if mass_mg is None:
         assert got.meta.active_mass_mg is None
