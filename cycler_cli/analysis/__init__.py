@@ -4,7 +4,8 @@
 (:mod:`.segment`), decides the cell type (:mod:`.celltype`) and computes the rows and summary of a
 symmetric cell (:mod:`.symmetric`, one row per half-cycle) or a full cell (:mod:`.full`, one row
 per cycle). Every definition is in docs/metrics.md and, in short, in the report's
-``definitions``. This package imports numpy but never typer, rich or pandas at import time.
+``definitions``. This package never imports typer or rich; only the commands that analyse
+import it (it pulls in numpy and, through :mod:`cycler_cli.model`, pandas).
 """
 
 from __future__ import annotations
