@@ -127,6 +127,13 @@ def analyze(
                 f"the file numbers {file_half} half-cycles, the current's sign gives {seg.n_half}: "
                 "the table follows the current"
             )
+    time_s = data.column("time_s")
+    backwards = int(np.count_nonzero(np.diff(time_s) < 0))
+    if backwards:
+        warnings.append(
+            f"time goes backwards at {backwards} point(s) (files joined without a time offset?): "
+            "those intervals count as zero duration"
+        )
     worst, charge_warnings = _check_charge_column(data, seg)
     warnings += charge_warnings
 

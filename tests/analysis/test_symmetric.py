@@ -182,3 +182,33 @@ def test_file_half_cycle_mismatch_is_a_warning():
     run.frame["half_cycle"] = 0  # a counter stuck at 0, as in several real files
     report = analyze(run)
     assert any("the file numbers 1 half-cycles, the current's sign gives 4" in w for w in report.warnings)
+
+
+def test_nucleation_spike_and_noise_do_not_make_a_short():
+    """A 50 % overshoot decaying over ~20 s at each onset, plus 2 % noise, sampled every 2 s:
+    the peak shows in overpotential_peak_v, the median stays at the plateau, no short."""
+    run = symmetric_run(n_half=6, current_a=I, eta0_v=0.2, dt_s=2.0, t_half_s=3600.0, t_rest_s=300.0)
+    t, v, i = run.column("time_s"), run.column("voltage_v").copy(), run.column("current_a")
+    hc = run.column("half_cycle")
+    on = i != 0
+    onset = np.zeros_like(t)
+    starts = np.flatnonzero(on & ~np.r_[False, on[:-1]])
+    onset[starts] = t[starts]
+    onset = np.maximum.accumulate(onset)
+    spike = 1 + 0.5 * np.exp(-(t - onset) / 7.0)
+    rng = np.random.default_rng(1)
+    v = np.where(on, v * spike * (1 + rng.normal(0, 0.02, t.size)), v)
+    report = analyze(make_data(t, v, i), area_cm2=AREA)
+    assert report.summary["short_circuit"] is False
+    for row in report.cycles:
+        assert row["overpotential_peak_v"] > 0.28
+        assert row["overpotential_v"] == pytest.approx(0.2, rel=0.01)
+    assert hc.max() == 6
+
+
+def test_time_going_backwards_is_a_warning():
+    run = symmetric_run(n_half=4, current_a=I)
+    t = run.column("time_s").copy()
+    t[len(t) // 2 :] -= 1000.0
+    report = analyze(make_data(t, run.column("voltage_v"), run.column("current_a")))
+    assert any("time goes backwards at 1 point" in w for w in report.warnings)
