@@ -29,6 +29,8 @@ Maccor column                              canonical       note
   continues the first (Maccor writes it so), but nothing joins them.
 * ``MACCOR, INC. AC Impedance Test`` EIS (``.EDA``) exports are recognised and refused with exit 3:
   they hold impedance spectra, not cycling data.
+* The preamble lines go to ``meta.extra["preamble"]`` and the test procedure name
+  (``Procedure: ...``) to ``meta.technique``.
 * Energy (``Watt-hr``) is per step and unsigned: not mapped; auxiliary ``Aux #n``/``VARn`` columns
   are ignored (listed in ``meta.extra["ignored_columns"]``).
 """
@@ -100,6 +102,10 @@ class MaccorReader:
                 path=str(path), hint="export the cycling data (the .0NN record table) instead",
             )
         raw = tabular.read_text_table(path, SPEC)
+        raw.meta.extra["preamble"] = [" ".join(line.split()) for line in raw.preamble if line.strip()][:20]
+        procedure = next((line.split("Procedure", 1)[1].lstrip(": \t").split("\t")[0].strip()
+                          for line in raw.preamble if "Procedure" in line), None)
+        raw.meta.technique = procedure or None
         time_s, time_source, time_unit = _infer_time(raw)
         data = tabular.canonicalise(raw, SPEC, time_s=time_s, time_source=time_source, time_unit=time_unit)
         return data

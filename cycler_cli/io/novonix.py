@@ -60,7 +60,8 @@ SPEC = TableSpec(
     state_modes={k: v[1] for k, v in _CODES.items()},
     charge_rule="step",
     reset_on_step=False,
-    max_header_line=5000,
+    max_header_line=20000,
+    head_bytes=4 << 20,  # the [Protocol] block before [Data] can be long
 )
 
 
@@ -69,9 +70,9 @@ class NovonixReader:
     description = "Novonix HPC/UHPC CSV ([Summary] ... [Data] blocks; Run Time (h), Potential (V), Current (A))"
 
     def sniff(self, head: bytes, path: Path) -> bool:
-        if b"[Summary]" not in head[:200] and b"Novonix" not in head[:400]:
+        if b"[Summary]" not in head[:200] or b"Novonix" not in head[:400]:
             return False
-        return tabular.sniff_text(head, SPEC) or b"[Data]" in head
+        return True  # the [Data] header may lie beyond the sniffing window, after a long protocol
 
     def read(self, path: Path):
         raw = tabular.read_text_table(path, SPEC, text_filter=lambda body: body.replace('"', ""))

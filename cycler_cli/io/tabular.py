@@ -131,7 +131,8 @@ class TableSpec:
     control mode (1 CC, 2 CV, 3 rest, 0 unknown); ``charge_rule`` picks how ``charge_ah`` is
     built (``"accumulators"``, ``"step"``, ``"net"`` or ``None``); ``reset_on_step`` says whether a
     ``q_step_ah`` accumulator restarts at every step (Maccor) or only where it falls (Novonix);
-    ``force_units`` makes ``units`` override the header's units (the user's ``--columns`` map)."""
+    ``force_units`` makes ``units`` override the header's units (the user's ``--columns`` map);
+    ``head_bytes`` is how much of the file is searched for the header line."""
 
     name: str
     aliases: dict[str, str]
@@ -144,6 +145,7 @@ class TableSpec:
     max_header_line: int = 200
     force_units: bool = False
     reset_on_step: bool = True
+    head_bytes: int = 65536
 
 
 def split_lines(text: str) -> list[str]:
@@ -236,7 +238,7 @@ def read_text_table(
     silently."""
     path = Path(path)
     with open(path, "rb") as fh:
-        head_text, encoding = decode(fh.read(65536))
+        head_text, encoding = decode(fh.read(spec.head_bytes))
     located = locate_header(head_text, spec)
     if located is None:
         raise MissingColumnError(

@@ -77,3 +77,8 @@ def test_arbin_start_time_from_the_clock_column(realdata):
     assert registry.read(realdata / "PyProBE/sample_data_arbin.csv").meta.start_time.isoformat() == "2024-09-20T08:32:34.558000"
     beep = registry.read(realdata / "beep/2017-05-09_test-TC-contact_CH33.csv")
     assert beep.meta.start_time.isoformat() == "2017-05-10T00:47:33.170000"  # 1494377253.17 s, UTC
+
+
+def test_maccor_procedure_is_the_technique(realdata):
+    assert registry.read(realdata / "cellpy/maccor_001.txt").meta.technique == "M50_Validation.000"
+    assert registry.read(realdata / "beep/xTESLADIAG_000038con.078").meta.technique == "xTESLADIAG_000038.000"

@@ -54,3 +54,15 @@ def test_novonix_real_file_figures(realdata):
     assert data.frame.time_s.iloc[-1] == pytest.approx(17.4345750 * 3600)  # last Run Time (h)
     # the file's last Capacity (Ah) is 0.0294679161, the charge of that step
     assert abs(data.frame.charge_ah.iloc[-1] - 0.0294679161) < 1e-9
+
+
+def test_novonix_long_protocol_before_data(tmp_path):
+    """A [Protocol] block longer than the 64 kB sniffing window."""
+    path = tmp_path / "n.csv"
+    write(path, ROWS)
+    text = path.read_text(encoding="utf-8")
+    filler = "".join(f"[{k}: Constant_current_charge: 20 C/xx to 3.9 V]\n   [StepLimits 0 60 0 50]\n" for k in range(2000))
+    path.write_text(text.replace("[Protocol]\n", "[Protocol]\n" + filler), encoding="utf-8")
+    assert path.stat().st_size > 100_000
+    data = registry.read(path)
+    assert data.meta.reader == "novonix-csv" and len(data) == 4
