@@ -26,6 +26,7 @@ spec needs; nothing here loops over rows.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import warnings
@@ -177,13 +178,26 @@ def matches(spec: TableSpec, names: set[str]) -> bool:
 SEPARATORS = ("\t", ";", ",")
 
 
+@functools.lru_cache(maxsize=8192)
+def _line_names(line: str, sep: str) -> frozenset[str]:
+    # cached: every reader's sniffer looks at the same first lines of the same file
+    return frozenset(header_names(_fields(line, sep)))
+
+
+@functools.lru_cache(maxsize=16)
+def _split_cached(text: str) -> tuple[str, ...]:
+    return tuple(split_lines(text))
+
+
 def locate_header(text: str, spec: TableSpec) -> tuple[int, str] | None:
     """``(line index, separator)`` of the first line that matches ``spec``'s signature, or ``None``."""
-    for index, line in enumerate(split_lines(text)[: spec.max_header_line]):
+    for index, line in enumerate(_split_cached(text)[: spec.max_header_line]):
+        if len(line) > 20000:  # not a header line
+            continue
         for sep in SEPARATORS:
             if line.count(sep) < 2:
                 continue
-            if matches(spec, header_names(_fields(line, sep))):
+            if matches(spec, _line_names(line, sep)):
                 return index, sep
     return None
 
@@ -198,12 +212,17 @@ def looks_biologic(text: str) -> bool:
     return any(marker in low for marker in _BIOLOGIC_MARKERS)
 
 
+@functools.lru_cache(maxsize=4)
+def _decode_cached(head: bytes) -> tuple[str, str]:
+    return decode(head)
+
+
 def sniff_text(head: bytes, spec: TableSpec) -> bool:
     """Does ``spec`` claim a text file whose first bytes are ``head``? Never raises."""
     try:
         if not head or b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
             return False
-        text, _ = decode(head)
+        text, _ = _decode_cached(head)
         if looks_biologic(text):
             return False
         return locate_header(text, spec) is not None
