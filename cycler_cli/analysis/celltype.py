@@ -4,11 +4,12 @@ A symmetric cell (Li | electrolyte | Li) has an open-circuit voltage of ≈ 0 V,
 its voltage takes the sign of the current and stays small. A full cell, or a half cell against
 Li, keeps one voltage sign whichever way the current flows. The rule (docs/metrics.md):
 
-**symmetric** when both current directions occur, the median ``|V|`` over current-on points is
-below :data:`MAX_SYMMETRIC_V`, and ``sign(V) == sign(I)`` on at least
+**symmetric** when both current directions occur and ``sign(V) == sign(I)`` on at least
 :data:`MIN_SIGN_AGREEMENT` of the current-on points with ``V != 0`` **in each direction**
 (separately, so a half cell that is mostly delithiated at positive V with short negative pulses
-is not mistaken for symmetric); otherwise **full**.
+is not mistaken for symmetric); otherwise **full**. The size of ``|V|`` is reported but does
+not decide: a symmetric cell whose overpotential diverges past 1 V (void formation, contact
+loss) is still symmetric, and judging it as a full cell would hide exactly that failure.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import numpy as np
 
 from cycler_cli.analysis.segment import Segments
 
-MAX_SYMMETRIC_V = 1.0
 MIN_SIGN_AGREEMENT = 0.9
 
 
@@ -39,12 +39,9 @@ def detect_cell_type(seg: Segments) -> tuple[str, str]:
         f"median |V| under current {median_abs_v:.3g} V, "
         f"V has the sign of I on {100 * shares[0]:.0f} % of charge and {100 * shares[1]:.0f} % of discharge points"
     )
-    if median_abs_v < MAX_SYMMETRIC_V and agreement >= MIN_SIGN_AGREEMENT:
-        return "symmetric", (
-            f"auto: {numbers} (symmetric: below {MAX_SYMMETRIC_V:g} V and at least "
-            f"{100 * MIN_SIGN_AGREEMENT:.0f} % in both)"
-        )
+    if agreement >= MIN_SIGN_AGREEMENT:
+        return "symmetric", f"auto: {numbers} (symmetric: at least {100 * MIN_SIGN_AGREEMENT:.0f} % in both)"
     return "full", (
-        f"auto: {numbers} (a symmetric cell needs below {MAX_SYMMETRIC_V:g} V and at least "
-        f"{100 * MIN_SIGN_AGREEMENT:.0f} % in both directions)"
+        f"auto: {numbers} (a symmetric cell's voltage follows the current's sign on at least "
+        f"{100 * MIN_SIGN_AGREEMENT:.0f} % of the points in both directions)"
     )

@@ -42,3 +42,14 @@ def test_one_direction_only_is_full():
 def test_forced_cell_type_is_reported_as_such():
     report = analyze(symmetric_run(n_half=4), cell="full")
     assert report.cell_type == "full" and report.cell_type_reason == "--cell full"
+
+
+def test_diverging_symmetric_cell_stays_symmetric():
+    # |V| climbs far past 1 V (void formation) but keeps following the current's sign
+    data = symmetric_run(n_half=4)
+    frame = data.frame.copy()
+    frame["voltage_v"] = frame["voltage_v"] * 8.0  # 0.4 V -> 3.2 V plateaus
+    from cycler_cli.model import CyclingData
+
+    kind, reason = detect_cell_type(_seg(CyclingData(frame, data.meta)))
+    assert kind == "symmetric" and "3.2 V" in reason
