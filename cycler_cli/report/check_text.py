@@ -1,6 +1,7 @@
 """The terminal table of ``cycler check``: one line per rule, coloured status, value against
-threshold with display units, and the reason for every failure, warning and skip; the
-analysis's own warnings follow each file's table as dim ``note:`` lines.
+threshold with display units; under the table, the reason for every failure, warning and skip
+as one ``rule: reason`` line each (a reason column would wrap into an unreadable strip on an
+80-column terminal); the analysis's own warnings follow as dim ``note:`` lines.
 
 Takes ``CheckReport.to_dict()``; returns a rich renderable. Display units live here only.
 """
@@ -62,9 +63,10 @@ def render_check(report: dict[str, Any]):
         table.add_column("status", no_wrap=True)
         table.add_column("value", justify="right", no_wrap=True)
         table.add_column("limit", justify="right", no_wrap=True)
-        table.add_column("reason / detail", overflow="fold")
+        reasons = []
         if status == "error":
-            table.add_row("read", Text("ERROR", STYLES["error"]), "", "", str(f.get("error", "")))
+            table.add_row("read", Text("ERROR", STYLES["error"]), "", "")
+            reasons.append(Text.assemble(("  read: ", "bold"), (str(f.get("error", "")), STYLES["error"])))
         for v in f.get("verdicts", []):
             s = v.get("status", "")
             table.add_row(
@@ -72,9 +74,13 @@ def render_check(report: dict[str, Any]):
                 Text(s.upper(), STYLES.get(s, "")),
                 _with_unit(_g(v.get("value")), v.get("unit", "")),
                 _threshold(v),
-                Text(str(v.get("message", "")), STYLES["fail"] if s == "fail" else ""),
             )
+            if s != "pass":
+                reasons.append(
+                    Text.assemble((f"  {v.get('rule', '')}: ", "bold"), (str(v.get("message", "")), STYLES.get(s, "")))
+                )
         parts.append(table)
+        parts.extend(reasons)
         analysis = f.get("analysis") or {}
         for note in analysis.get("warnings") or []:
             parts.append(Text(f"  note: {note}", "dim"))
