@@ -275,6 +275,20 @@ def render_markdown(results: dict, plot_name: str | None = "performance.png") ->
     table("In one process, imports excluded, seconds", "work_s", True)
     table(f"Peak resident memory of the process, MB ({results.get('rss_method', '?')})", "maxrss_mb", False)
 
+    found = []
+    for tool, label in TOOL_LABELS.items():
+        runs = results.get("runs", {}).get(tool, {})
+        cells = [runs.get(str(n), {}).get("cycles") for n in sizes]
+        if any(c is not None for c in cells):
+            found.append(f"| {label} | " + " | ".join("–" if c is None else str(c) for c in cells) + " |")
+    if found:
+        lines.append("**Cycles found** (rows of each tool's per-cycle table; the tools count cycles differently)")
+        lines.append("")
+        lines.append("| tool | " + heads + " |")
+        lines.append("|---|" + "---:|" * len(sizes))
+        lines.extend(found)
+        lines.append("")
+
     errors = []
     for tool, runs in results.get("runs", {}).items():
         for n, run in sorted(runs.items(), key=lambda kv: int(kv[0])):
