@@ -46,13 +46,15 @@ def write_arbin_csv(path: Path, rows: int) -> None:
     frame.to_csv(path, index=False)
 
 
-def best_of(fn, repeat: int) -> float:
-    times = []
+def interleaved(fns: dict, repeat: int) -> dict[str, float]:
+    """Best time of each function, running them in turn so that a busy machine slows all alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -68,11 +70,11 @@ def main() -> None:
         size_mb = path.stat().st_size / 1e6
         data = read(path)
         assert data.meta.reader == "arbin-csv" and len(data) == args.rows
-        plain = best_of(lambda: pd.read_csv(path), args.repeat)
-        ours = best_of(lambda: read(path), args.repeat)
         from cycler_cli.io.arbin import READER
 
-        alone = best_of(lambda: READER.read(path), args.repeat)
+        best = interleaved({"plain": lambda: pd.read_csv(path), "ours": lambda: read(path),
+                            "alone": lambda: READER.read(path)}, args.repeat)
+    plain, ours, alone = best["plain"], best["ours"], best["alone"]
     print(f"rows: {args.rows:,}  file: {size_mb:.1f} MB  best of {args.repeat}")
     print(f"pandas.read_csv : {plain:6.2f} s")
     print(f"cycler read     : {ours:6.2f} s  ({ours / plain:.2f}x, target <= 1.5x)")

@@ -400,10 +400,10 @@ def first_datetime(series):
     Only that one value is parsed: it becomes ``meta.start_time`` (naive, the instrument's clock)."""
     import pandas as pd
 
-    valid = series.dropna()
-    if not len(valid):
+    first = series.first_valid_index()
+    if first is None:
         return None
-    value = valid.iloc[0]
+    value = series.loc[first]
     try:
         if isinstance(value, (int, float, np.integer, np.floating)):
             if 1e8 < float(value) < 1e10:  # Unix seconds (Arbin DateTime in BEEP's exports)
