@@ -18,6 +18,7 @@ only (no Landt file in the test set).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from cycler_cli.errors import CorruptFileError, MissingColumnError, MissingExtraError
@@ -96,7 +97,7 @@ def read_excel(path: Path):
             path=str(path), hint="export the test as CSV, or save the data sheet as CSV and use --reader generic-csv",
         )
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    excel_spec = TableSpec(**{**chosen_spec.__dict__, "name": "excel"})
+    excel_spec = dataclasses.replace(chosen_spec, name="excel")
     raw = tabular.frame_table(frame, excel_spec, str(path))
     raw.meta.extra["sheets"] = used
     raw.meta.format_version = {"arbin-csv": "Arbin xlsx", "neware-csv": "Neware xlsx"}.get(chosen_spec.name, "Landt xlsx")
