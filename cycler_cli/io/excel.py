@@ -3,9 +3,11 @@
 Needs the optional ``python-calamine`` package (``pip install 'cycler-cli[excel]'``); pandas
 reads the sheets with ``engine="calamine"``. Without it the read stops with exit 3 and that hint.
 
-Which sheets: every sheet whose header row (searched in its first 30 rows) matches one vendor
-layout, in workbook order; Arbin splits long tests over ``Channel_<n>_1``, ``Channel_<n>_2``…
-after a ``Global_Info`` header sheet, and these are concatenated. Neware's data sheet is
+Which sheets: Arbin's ``Channel_<n>_1``, ``Channel_<n>_2``… (a long test is split over them,
+after a ``Global_Info`` header sheet and before ``Statistics…`` summaries) when there are any,
+else Neware's ``record`` sheet, else every sheet not named like a summary (``Stat…``,
+``cycle``, ``step``, ``Global…``, ``Info…``); of these, every sheet whose header row (searched
+in its first 30 rows) matches one vendor layout is read, in workbook order, and concatenated. Neware's data sheet is
 ``record``; Landt's ``Record``-style sheets use ``Index, time /s, Current/mA, Voltage/V,
 Capacity/mAh`` (the header may not be on the first row). Column mapping, signs and
 ``charge_ah`` then follow the vendor's CSV reader (:mod:`cycler_cli.io.arbin`,
@@ -19,6 +21,7 @@ only (no Landt file in the test set).
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from cycler_cli.errors import CorruptFileError, MissingColumnError, MissingExtraError
@@ -57,6 +60,22 @@ class ExcelReader:
         return read_excel(Path(path))
 
 
+_ARBIN_DATA = re.compile(r"^channel_\d+_\d+$", re.IGNORECASE)
+_SUMMARY = re.compile(r"^(stat|cycle|step|global|info|test|summary)", re.IGNORECASE)
+
+
+def _candidate_sheets(names: list[str]) -> list[str]:
+    """Data sheets first and only: Arbin ``Channel_<n>_<k>``, else Neware ``record``, else every
+    sheet that is not a summary (``Statistics…``, ``cycle``, ``step``, ``Global_Info``)."""
+    arbin = [n for n in names if _ARBIN_DATA.match(n)]
+    if arbin:
+        return arbin
+    record = [n for n in names if n.strip().lower() == "record"]
+    if record:
+        return record
+    return [n for n in names if not _SUMMARY.match(n.strip())] or names
+
+
 def read_excel(path: Path):
     """Canonical data from the data sheets of a cycler workbook (see module docstring)."""
     try:
@@ -76,7 +95,7 @@ def read_excel(path: Path):
     chosen_spec = None
     parts = []
     used = []
-    for sheet in book.sheet_names:
+    for sheet in _candidate_sheets([str(n) for n in book.sheet_names]):
         top = pd.read_excel(book, sheet_name=sheet, header=None, nrows=30)
         for row_index in range(len(top)):
             fields = [str(v) for v in top.iloc[row_index].tolist() if pd.notna(v)]

@@ -52,3 +52,12 @@ def test_landt_sheet_mapping():
     np.testing.assert_allclose(data.frame.current_a, [0, 0.1, -0.1, -0.1])
     # step 2 (charge) +0.2 mAh; step 3 (discharge) 0.1 then +0.2 mAh
     np.testing.assert_allclose(data.frame.charge_ah, [0, 0.2e-3, 0.1e-3, -0.1e-3])
+
+
+def test_data_sheets_are_preferred_over_summaries():
+    from cycler_cli.io.excel import _candidate_sheets
+
+    assert _candidate_sheets(["Global_Info", "Channel_11_1", "Channel_11_2", "Statistics_1-011"]) == [
+        "Channel_11_1", "Channel_11_2"]
+    assert _candidate_sheets(["test", "cycle", "step", "record"]) == ["record"]
+    assert _candidate_sheets(["Info", "Record1", "Record2"]) == ["Record1", "Record2"]
