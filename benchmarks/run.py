@@ -65,7 +65,7 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def machine_info(bench_python: Path | None) -> dict:
+def machine_info() -> dict:
     from importlib.metadata import version
 
     cpu = "?"
@@ -183,7 +183,7 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
     bench_python = Path(args.bench_python)
     cellpy_python = Path(args.cellpy_python) if args.cellpy_python else bench_python
     results: dict = {
-        "machine": machine_info(bench_python),
+        "machine": machine_info(),
         "source": {
             "name": str(source.relative_to(ROOT.parent)) if source.is_relative_to(ROOT.parent) else str(source),
             "points": layout.n_points,
