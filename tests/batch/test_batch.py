@@ -1,0 +1,133 @@
+"""cycler_cli.batch: discovery, run grouping, and executors that give identical results."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cycler_cli.batch import (
+    SKIP_HIDDEN,
+    SKIP_UNCLAIMED,
+    BatchStats,
+    check_run,
+    discover,
+    plan,
+    run_items,
+    run_source,
+)
+from cycler_cli.config import CheckConfig
+from cycler_cli.errors import ConfigError, EXIT_INPUT
+from tests.conftest import SAMPLES
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.mpr", tmp_path / "a.mpr")
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.csv", tmp_path / "b.csv")
+    (tmp_path / "README.md").write_text("hello\n", encoding="utf-8")
+    (tmp_path / ".hidden.mpr").write_bytes((SAMPLES / "li-lzp-ltp_80C.mpr").read_bytes())
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    shutil.copy(SAMPLES / "li-li_short.mpt", sub / "c.mpt")
+    (sub / "junk.bin").write_bytes(b"\x00\x01garbage")
+    return tmp_path
+
+
+def test_discover_folder_skips_unclaimed_and_hidden(tree: Path) -> None:
+    found = discover([tree])
+    assert [p.name for p in found.files] == ["a.mpr", "b.csv"]
+    assert dict(found.skipped) == {str(tree / ".hidden.mpr"): SKIP_HIDDEN, str(tree / "README.md"): SKIP_UNCLAIMED}
+    assert found.skipped_counts() == {SKIP_HIDDEN: 1, SKIP_UNCLAIMED: 1}
+
+
+def test_discover_recursive_and_globs(tree: Path) -> None:
+    found = discover([tree], recursive=True)
+    assert [p.name for p in found.files] == ["a.mpr", "b.csv", "c.mpt"]
+    assert found.skipped_counts() == {SKIP_HIDDEN: 1, SKIP_UNCLAIMED: 2}
+    assert [p.name for p in discover([str(tree / "*.mpr")]).files] == ["a.mpr"]
+    assert [p.name for p in discover([str(tree / "**" / "*.mp?")], recursive=True).files] == ["a.mpr", "c.mpt"]
+    # without --recursive, ** matches one level only (glob's rule)
+    assert [p.name for p in discover([str(tree / "**" / "*.mpt")]).files] == ["c.mpt"]
+
+
+def test_discover_keeps_named_files_and_missing_paths(tree: Path) -> None:
+    """A file named on its own is never filtered (it is reported if unreadable), nor is a typo."""
+    found = discover([tree / "README.md", tree / "nope.mpr", str(tree / "nothing*.mpr"), tree / "a.mpr", tree / "a.mpr"])
+    assert [p.name for p in found.files] == ["README.md", "nope.mpr", "nothing*.mpr", "a.mpr"]
+    assert found.skipped == ()
+
+
+def test_plan_links_and_joins() -> None:
+    files = [Path("x_02_GCPL_C01.mpr"), Path("solo.mpr"), Path("x_01_OCV_C01.mpr"), Path("x_01_OCV_C02.mpr")]
+    assert plan(files) == [(files[2], files[0]), (files[1],), (files[3],)]
+    assert plan(files, link=False) == [(f,) for f in files]
+    assert plan(files, join=True) == [tuple(files)]
+    assert run_source((Path("a"), Path("b"))) == "a + b"
+
+
+def test_check_run_matches_check_file_and_maps_errors(tree: Path) -> None:
+    from cycler_cli.verdicts import check_file
+
+    config = CheckConfig()
+    for path in (tree / "a.mpr", tree / "README.md", tree / "missing.mpr"):
+        outcome = check_run((path,), config)
+        assert outcome.value.to_dict() == check_file(path, config).to_dict()
+    bad = check_run((tree / "README.md",), config)
+    assert bad.exit_code == EXIT_INPUT and bad.error and bad.value.status == "error"
+    good = check_run((tree / "a.mpr",), config)
+    from cycler_cli.io import read
+
+    assert good.rows == len(read(tree / "a.mpr")) > 0 and good.error is None
+
+
+def test_config_error_stops_the_batch(tree: Path) -> None:
+    work = functools.partial(check_run, config=CheckConfig(), reader="no-such-reader")
+    with pytest.raises(ConfigError):
+        run_items(work, [(tree / "a.mpr",), (tree / "b.csv",)], jobs=1)
+
+
+def test_run_items_options_are_checked() -> None:
+    with pytest.raises(ConfigError):
+        run_items(len, [], jobs=0)
+    with pytest.raises(ConfigError):
+        run_items(len, [], executor="threads")
+    with pytest.raises(ConfigError):
+        run_items(len, [], scheduler="tcp://x:8786")
+
+
+def test_jobs_2_equals_jobs_1_on_200_runs(runs_dir: Path) -> None:
+    """Acceptance: 200 generated runs, the same reports with 2 processes as with 1, in the same
+    order, and the same as the one-by-one library path (check_files)."""
+    from cycler_cli.verdicts import check_files
+
+    found = discover([runs_dir])
+    assert len(found.files) == 200 and found.skipped_counts() == {SKIP_UNCLAIMED: 2}
+    runs = plan(list(found.files))
+    config = CheckConfig()
+    work = functools.partial(check_run, config=config)
+    seen: list[int] = []
+    stats = BatchStats()
+    one = run_items(work, runs, jobs=1)
+    two = run_items(work, runs, jobs=2, on_result=lambda i, o: seen.append(i), stats=stats)
+    assert [o.value.to_dict() for o in two] == [o.value.to_dict() for o in one]
+    assert sorted(seen) == list(range(200))
+    assert stats.runs == 200 and stats.rows == sum(o.rows for o in one) > 0
+    reference = check_files(found.files, config)
+    assert [o.value.to_dict() for o in one] == [f.to_dict() for f in reference.files]
+    statuses = {o.value.status for o in one}
+    assert len(statuses) >= 2  # the generated runs are not all alike
+
+
+def test_dask_local_cluster_gives_the_same_reports(runs_dir: Path) -> None:
+    """Acceptance: the Dask path on a LocalCluster with 2 workers gives the local path's reports."""
+    pytest.importorskip("distributed", reason="Dask distributed not installed (pip install 'cycler-cli[dask]')")
+    runs = plan(list(discover([runs_dir]).files))[:40]
+    work = functools.partial(check_run, config=CheckConfig())
+    local = run_items(work, runs, jobs=1)
+    seen: list[int] = []
+    remote = run_items(work, runs, jobs=2, executor="dask", on_result=lambda i, o: seen.append(i))
+    assert [o.value.to_dict() for o in remote] == [o.value.to_dict() for o in local]
+    assert sorted(seen) == list(range(len(runs)))
