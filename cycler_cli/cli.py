@@ -107,6 +107,14 @@ ReaderOpt = Annotated[
     Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
 ]
 
+ColumnsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--columns",
+        help="Map a CSV's own headers: time_s=COL,voltage_v=COL,current_a=COL[:UNIT] (implies --reader generic-csv).",
+    ),
+]
+
 
 @app.command()
 @_guard
@@ -114,6 +122,7 @@ def inspect(
     files: FilesArg,
     format: Annotated[InspectFormat, typer.Option("--format", "-f", help="table (terminal) or json (one object per line per file).")] = InspectFormat.table,
     reader: ReaderOpt = None,
+    columns: ColumnsOpt = None,
 ) -> int:
     """Show what is in each file: reader, rows, columns with units, time span, cycles, mass, area."""
     from cycler_cli.inspect import describe
@@ -122,7 +131,7 @@ def inspect(
     worst = EXIT_OK
     for path in files:
         try:
-            info = describe(read(path, reader=reader))
+            info = describe(read(path, reader=reader, columns=columns))
         except CyclerError as exc:
             if exc.exit_code != EXIT_INPUT or len(files) == 1:
                 raise

@@ -89,6 +89,13 @@ def register(app: typer.Typer) -> None:
         reader: Annotated[
             Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
         ] = None,
+        columns: Annotated[
+            Optional[str],
+            typer.Option(
+                "--columns",
+                help="Map a CSV's own headers: time_s=COL,voltage_v=COL,current_a=COL[:UNIT] (implies --reader generic-csv).",
+            ),
+        ] = None,
         format: Annotated[
             CheckFormat, typer.Option("--format", "-f", help="table (terminal), json, or junit (XML for CI test reports).")
         ] = CheckFormat.table,
@@ -116,7 +123,7 @@ def register(app: typer.Typer) -> None:
             set_items=set_ or (),
         )
         report = check_files(
-            paths, cfg, reader=reader, on_error=lambda r: _err(str(r.error)), raise_internal=bool(_state["debug"])
+            paths, cfg, reader=reader, columns=columns, on_error=lambda r: _err(str(r.error)), raise_internal=bool(_state["debug"])
         )
         data = report.to_dict()
         if output is not None:

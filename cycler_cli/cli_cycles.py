@@ -58,6 +58,13 @@ def register(app: typer.Typer) -> None:
         reader: Annotated[
             Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
         ] = None,
+        columns: Annotated[
+            Optional[str],
+            typer.Option(
+                "--columns",
+                help="Map a CSV's own headers: time_s=COL,voltage_v=COL,current_a=COL[:UNIT] (implies --reader generic-csv).",
+            ),
+        ] = None,
         format: Annotated[
             CyclesFormat, typer.Option("--format", "-f", help="table (terminal), json (the full report) or csv (the rows).")
         ] = CyclesFormat.table,
@@ -71,7 +78,7 @@ def register(app: typer.Typer) -> None:
         from cycler_cli.io import read
 
         report = analyze(
-            read(file, reader=reader),
+            read(file, reader=reader, columns=columns),
             cell=cell.value,
             mass_mg=mass_mg,
             area_cm2=area_cm2,

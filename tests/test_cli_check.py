@@ -44,7 +44,7 @@ def fake(monkeypatch, tmp_path):
     """Replace reading and analysis: each known file name gets its hand-made analysis."""
     seen = {}
 
-    def read(path, reader):
+    def read(path, reader, columns=None):
         if path.name not in ANALYSES:
             from cycler_cli.io import read as real_read
 

@@ -24,7 +24,7 @@ def fake_read(monkeypatch):
     def use(data):
         calls = []
 
-        def read(path, reader=None):
+        def read(path, reader=None, columns=None):
             calls.append((str(path), reader))
             data.meta.source = str(path)
             return data

@@ -114,13 +114,31 @@ def sha256_of(path: Path) -> str:
 _PARSE_ERRORS = (ValueError, IndexError, KeyError, struct.error, UnicodeDecodeError, OverflowError, EOFError)
 
 
-def read(path: Path | str, reader: str | None = None):
+def read(path: Path | str, reader: str | None = None, columns: dict[str, str] | str | None = None):
     """Read ``path`` into :class:`~cycler_cli.model.CyclingData`.
 
-    ``reader`` names a reader to use instead of sniffing. Raises :class:`InputError`
-    (exit 3) for anything wrong with the file; any other exception is a bug in cycler.
+    ``reader`` names a reader to use instead of sniffing. ``columns`` maps canonical names to
+    a table's own headers (``{"current_a": "Amps:mA"}``, or the CLI's text form
+    ``"time_s=Test_Time(s),voltage_v=Volts,current_a=Amps:mA"``) and implies the
+    ``generic-csv`` reader. Raises :class:`InputError` (exit 3) for anything wrong with the
+    file, :class:`ConfigError` (exit 2) for a bad reader name or column map; any other
+    exception is a bug in cycler.
     """
     path = Path(path)
+    read_kwargs: dict = {}
+    if columns:
+        from cycler_cli.errors import ConfigError
+        from cycler_cli.io.generic_csv import parse_column_map
+
+        if isinstance(columns, str):
+            columns = parse_column_map(columns)
+        if reader not in (None, "generic-csv"):
+            raise ConfigError(
+                f"--columns maps a generic table, but --reader {reader} was given",
+                hint="drop --reader, or drop --columns",
+            )
+        reader = "generic-csv"
+        read_kwargs["columns"] = columns
     head = _head(path)
     if not head:
         raise NoDataError("the file is empty (0 bytes)", path=str(path), hint="check that the export finished")
@@ -143,7 +161,7 @@ def read(path: Path | str, reader: str | None = None):
                 hint=f"cycler reads: {known}; see `cycler formats`, or pass --reader NAME",
             )
     try:
-        data = chosen.read(path)
+        data = chosen.read(path, **read_kwargs)
     except CyclerError as exc:
         if exc.path is None:
             exc.path = str(path)

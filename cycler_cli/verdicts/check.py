@@ -51,10 +51,10 @@ def judge(analysis: Mapping[str, Any], config: "CheckConfig | None" = None, *, s
     return FileReport.judged(source, cell_type, verdicts, dict(analysis))
 
 
-def _read(path: Path, reader: str | None):
+def _read(path: Path, reader: str | None, columns: dict[str, str] | str | None = None):
     from cycler_cli.io import read
 
-    return read(path, reader=reader)
+    return read(path, reader=reader, columns=columns)
 
 
 def _analyze(data, config: CheckConfig) -> dict[str, Any]:
@@ -64,7 +64,12 @@ def _analyze(data, config: CheckConfig) -> dict[str, Any]:
 
 
 def check_file(
-    path: Path | str, config: CheckConfig, *, reader: str | None = None, raise_internal: bool = False
+    path: Path | str,
+    config: CheckConfig,
+    *,
+    reader: str | None = None,
+    columns: dict[str, str] | str | None = None,
+    raise_internal: bool = False,
 ) -> FileReport:
     """Read, analyse and judge one file. Input errors become an ``error`` report (exit 3);
     any other exception becomes an ``error`` report with exit code 4 (a bug in cycler), or
@@ -72,7 +77,7 @@ def check_file(
     :class:`ConfigError` propagates: it concerns every file."""
     source = str(path)
     try:
-        data = _read(Path(path), reader)
+        data = _read(Path(path), reader, columns)
         analysis = _analyze(data, config)
         return judge(analysis, config, source=source)
     except ConfigError:
@@ -96,6 +101,7 @@ def check_files(
     config: "CheckConfig | None" = None,
     *,
     reader: str | None = None,
+    columns: dict[str, str] | str | None = None,
     on_error: Callable[[FileReport], None] | None = None,
     raise_internal: bool = False,
 ) -> CheckReport:
@@ -107,7 +113,7 @@ def check_files(
         config = CheckConfig()
     reports = []
     for path in paths:
-        report = check_file(path, config, reader=reader, raise_internal=raise_internal)
+        report = check_file(path, config, reader=reader, columns=columns, raise_internal=raise_internal)
         if report.status == "error" and on_error is not None:
             on_error(report)
         reports.append(report)
