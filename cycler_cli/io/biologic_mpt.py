@@ -352,10 +352,11 @@ class _Lines:
         """The bytes of the kept lines, each with its own newline."""
         buf = np.frombuffer(self.raw, dtype=np.uint8)
         # +1 where a kept line starts, -1 after its newline; the running sum marks its bytes
+        # (lines never overlap, so the sum is 0 or 1: int8 keeps it at one byte per byte of text)
         marks = np.zeros(len(buf) + 2, dtype=np.int8)
         marks[self.starts[keep]] += 1
         marks[self.ends[keep] + 1] -= 1
-        inside = np.cumsum(marks[: len(buf)], dtype=np.int64) > 0
+        inside = np.cumsum(marks[: len(buf)], dtype=np.int8).view(bool)
         return buf[inside].tobytes()
 
 
@@ -506,6 +507,7 @@ def read_columns(path: Path | str) -> tuple[dict[str, np.ndarray], RunMeta]:
     raw = path.read_bytes()
     encoding = textio.detect_encoding(raw[:SNIFF_BYTES])
     text = raw.decode(encoding, errors="replace")
+    del raw  # memory stays a small multiple of the file size: one copy of the text at a time
     if text.startswith("\ufeff"):
         text = text[1:]
     meta = RunMeta(source=str(path), reader=NAME)
@@ -514,6 +516,7 @@ def read_columns(path: Path | str) -> tuple[dict[str, np.ndarray], RunMeta]:
         meta.inferred.append("text decoded as latin-1/cp1252 (the bytes are not UTF-8)")
 
     head_lines, column_line, data, n_header = _locate(text, path)
+    del text
     meta.extra["header_lines"] = n_header
     meta.extra["header_block"] = n_header > 3  # N = 3: magic, count and column header only
     if head_lines:

@@ -130,7 +130,8 @@ def _data_lines(path: Path) -> list[str]:
     ("rel", "expected"),
     [
         # values copied by hand from each file's header block
-        ("yadg/ca.mpt", dict(technique="Chronoamperometry / Chronocoulometry", format_version="EC-Lab v11.27",
+        # technique: EC-Lab's short name, as the .mpr gives it (line 4's title is in meta.extra)
+        ("yadg/ca.mpt", dict(technique="CA", format_version="EC-Lab v11.27",
                              start_time=datetime(2019, 4, 29, 15, 43, 7), active_mass_mg=0.875,
                              characteristic_mass_mg=None, electrode_area_cm2=1.131)),
         # "113.100 mm²" is 1.131 cm²
@@ -138,7 +139,7 @@ def _data_lines(path: Path) -> list[str]:
                                              characteristic_mass_mg=1.39, electrode_area_cm2=1.131,
                                              start_time=datetime(2025, 8, 4, 9, 32, 47, 886000))),
         # BT-Lab; "Mass of active material : 7000.000 mg" is EC-Lab's placeholder
-        ("yadg/bcd.issue_241.mpt", dict(technique="Battery Capacity Determination", format_version="BT-Lab v1.79",
+        ("yadg/bcd.issue_241.mpt", dict(technique="BCD", format_version="BT-Lab v1.79",
                                         active_mass_mg=None, electrode_area_cm2=None)),
         # decimal comma in the header: "0,196 cm²"; "0,000 cm²" and "0,001 g" mean not set
         ("yadg/cv.issue_149.mpt", dict(electrode_area_cm2=0.196, characteristic_mass_mg=None)),
@@ -146,11 +147,11 @@ def _data_lines(path: Path) -> list[str]:
         # "Mass of active material : 0.001 mg" placeholder, a real characteristic mass
         ("yadg/geis.mpt", dict(active_mass_mg=None, characteristic_mass_mg=5.544, electrode_area_cm2=1.13)),
         # old export: start time without milliseconds
-        ("yadg/ocv.old.mpt", dict(start_time=datetime(2020, 1, 16, 14, 13, 34), technique="Open Circuit Voltage")),
+        ("yadg/ocv.old.mpt", dict(start_time=datetime(2020, 1, 16, 14, 13, 34), technique="OCV")),
         # three-line header: nothing to read
         ("yadg/gcpl.pr_182.1.mpt", dict(technique=None, format_version=None, start_time=None)),
         # "cm²" turned into "cm\ufffd" by an earlier re-encoding, still cm²: 0.001 placeholder
-        ("PyProBE/Sample_data_biologic_CA1.txt", dict(technique="Modulo Bat", format_version="BT-Lab v1.75",
+        ("PyProBE/Sample_data_biologic_CA1.txt", dict(technique="MB", format_version="BT-Lab v1.75",
                                                       electrode_area_cm2=None,
                                                       start_time=datetime(2024, 5, 13, 11, 19, 51, 602000))),
     ],
