@@ -200,6 +200,36 @@ def test_real_csv_cut_at_20_positions_reads_its_complete_lines(realdata, tmp_pat
             assert sum(meta.rows_skipped.values()) == partial + blank
 
 
+@pytest.mark.parametrize("relpath", ["yadg/gcpl.issue_211.mpt", "yadg/gcpl.issue_149.mpt"])
+def test_real_mpt_cut_at_20_positions_reads_complete_lines_and_skips_the_cut_one(realdata, tmp_path, relpath):
+    """EC-Lab writes every value in a fixed scientific format, so a line cut anywhere (even
+    inside its last value) is recognised and skipped as partial; a line that lost only its
+    line end is complete and read."""
+    import re
+
+    raw = (realdata / relpath).read_bytes()
+    header_lines = int(re.search(rb"Nb header lines\s*:\s*(\d+)", raw).group(1))
+    lines = raw.splitlines(keepends=True)
+    header_end = sum(len(line) for line in lines[:header_lines])
+    last_full = lines[-1].rstrip(b"\r\n")
+    positions = list(np.linspace(header_end + 1, len(raw), 20).astype(int))
+    positions[-2] = len(raw) - len(lines[-1]) + len(last_full)  # a line complete but for its end
+    for cut in positions:
+        path = tmp_path / Path(relpath).name
+        path.write_bytes(raw[:cut])
+        result = _outcome(path)
+        assert isinstance(result, CyclingData), f"cut at {cut}: {result}"
+        body = raw[header_end:cut]
+        complete = body.count(b"\n")
+        tail = body[body.rfind(b"\n") + 1 :].rstrip(b"\r")
+        tail_line = next(line for line in lines[header_lines:] if line.startswith(tail)) if tail else b""
+        whole = bool(tail) and tail == tail_line.rstrip(b"\r\n")
+        meta = result.meta
+        assert meta.rows_read == complete + whole, (cut, tail[-30:], meta.rows_skipped)
+        partial = bool(tail) and not whole
+        assert meta.rows_skipped == ({"partial last line (the file ends inside it)": 1} if partial else {}), cut
+
+
 # ------------------------------------------------------------------ a 2**40-byte data module
 
 

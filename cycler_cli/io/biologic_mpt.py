@@ -19,8 +19,15 @@ spaces or a ``°``/``µ`` turned into U+FFFD by an earlier re-encoding (``Temper
 The data block is parsed with one ``pandas.read_csv`` call. Lines that are not data points are
 skipped and counted in ``meta.rows_skipped`` by reason: ``blank line``, ``repeated column
 header``, ``short row (fewer fields than the column header)``, ``time/s is not a number or
-date``. A non-numeric value in any other column becomes NaN and is reported in
-``meta.warnings`` with its count.
+date``, ``partial last line (the file ends inside it)``. A non-numeric value in any other
+column becomes NaN and is reported in ``meta.warnings`` with its count.
+
+A file still being written (or cut) usually ends inside a line. That last line, when it has no
+line end, is skipped as partial if it has fewer fields than the header, or if its last value is
+shorter than EC-Lab's fixed scientific format (``1.2345678E+002``) that the line before it shows;
+otherwise it is read (many complete exports end without a final line end). A cut that leaves a
+shorter but well-formed last value in another format cannot be told from a complete line
+(docs/reliability.md).
 
 Then :func:`cycler_cli.io.biologic_common.to_cycling_data` maps the BioLogic columns to the
 canonical frame (voltage, current, cycle choices are documented there), the same path the
@@ -107,6 +114,8 @@ REASON_BLANK = "blank line"
 REASON_HEADER = "repeated column header"
 REASON_SHORT = "short row (fewer fields than the column header)"
 REASON_TIME = "time/s is not a number or date"
+REASON_PARTIAL = "partial last line (the file ends inside it)"
+_SCIENTIFIC = re.compile(rb"-?\d[.,](\d+)E[+-]\d{3}")
 
 #: Header metadata lines: ``label : value unit``.
 _META_LINE = re.compile(r"^\s*(?P<label>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
@@ -360,6 +369,26 @@ class _Lines:
         return buf[inside].tobytes()
 
 
+def _cut_inside_last_value(lines: _Lines, sep: str, good: np.ndarray) -> bool:
+    """Is the unterminated last line cut inside its last value? Only decidable when the line
+    before it ends in EC-Lab's fixed scientific format: the same column must then show the same
+    number of mantissa digits and an exponent."""
+    before = np.flatnonzero(good[:-1])
+    if before.size == 0:
+        return False
+    i = int(before[-1])
+    sep_b = sep.encode()
+
+    def last_value(k: int) -> bytes:
+        return lines.raw[lines.starts[k]:lines.ends[k]].rstrip(b"\r").rsplit(sep_b, 1)[-1].strip()
+
+    model = _SCIENTIFIC.fullmatch(last_value(i))
+    if model is None:
+        return False
+    value = _SCIENTIFIC.fullmatch(last_value(lines.count - 1))
+    return value is None or len(value.group(1)) != len(model.group(1))
+
+
 def _parse_block(data: str, column_line: str, names: list[str | None], sep: str, decimal: str,
                  meta: RunMeta) -> dict[str, np.ndarray]:
     """Parse the data text into ``{name: array}``, counting skipped lines in ``meta``."""
@@ -371,10 +400,14 @@ def _parse_block(data: str, column_line: str, names: list[str | None], sep: str,
     lines = _Lines(raw, sep, column_line)
     blank, header, n_fields = lines.blank, lines.header, lines.n_fields
     candidates = ~blank & ~header
-    if candidates.any() and int(n_fields[candidates].max()) < n_named:
+    unterminated = lines.count > 0 and not raw.endswith(b"\n")
+    complete = candidates.copy()
+    if unterminated:
+        complete[-1] = False  # a line the file ends inside says nothing about the width
+    if complete.any() and int(n_fields[complete].max()) < n_named:
         # Every row is narrower than the header: the header names columns the data never
         # holds (EC-Lab 11.61 PEIS writes "...\t\tEwe-Ece/V" after the last data column).
-        width_data = int(n_fields[candidates].max())
+        width_data = int(n_fields[complete].max())
         empty = [name for name in names[width_data:] if name is not None]
         if empty:
             meta.warnings.append(
@@ -384,8 +417,13 @@ def _parse_block(data: str, column_line: str, names: list[str | None], sep: str,
         names = names[:width_data]
         n_named = width_data
     short = (n_fields < n_named) & candidates
-    good = ~(blank | header | short)
-    for reason, mask in ((REASON_BLANK, blank), (REASON_HEADER, header), (REASON_SHORT, short)):
+    partial = np.zeros(lines.count, dtype=bool)
+    if unterminated and candidates[-1]:
+        partial[-1] = bool(short[-1]) or _cut_inside_last_value(lines, sep, ~(blank | header | short))
+        short[-1] &= ~partial[-1]
+    good = ~(blank | header | short | partial)
+    for reason, mask in ((REASON_BLANK, blank), (REASON_HEADER, header), (REASON_SHORT, short),
+                         (REASON_PARTIAL, partial)):
         count = int(mask.sum())
         if count:
             meta.rows_skipped[reason] = meta.rows_skipped.get(reason, 0) + count
