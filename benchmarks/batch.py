@@ -1,0 +1,156 @@
+"""Batch benchmark: ``cycler check`` on a folder of 200 runs with ``--jobs 1`` vs ``--jobs 2``.
+
+    python benchmarks/batch.py                   # 200 runs, 3 rounds, the CLI end to end
+    python benchmarks/batch.py --mode library    # run_items() in-process (no CLI start-up)
+    python benchmarks/batch.py --runs 400 --jobs 1,2,4 --rounds 5
+    python benchmarks/batch.py --jobs 1,2,dask2  # dask2: --executor dask on a 2-worker LocalCluster
+
+The runs are simulated (``cycler_cli.simulate``) and written once into
+``benchmarks/_data/batch<N>/`` (git-ignored): three in four are Li | LZP | Li symmetric runs of
+100 h sampled every 60 s (6 002 rows), one in four a 10-cycle Li | LZP | LTP full cell sampled
+every 600 s, one in five written as generic CSV and the rest as EC-Lab ``.mpr`` -- the
+sizes of ``sample_runs/``. Each round times every ``--jobs`` value once, in alternating order
+(so a change in machine load hits all of them alike); the figure is the median wall time over
+the rounds and the ratio to ``--jobs 1``. The JSON reports of every setting are checked to be
+identical. Results are printed as JSON (with the machine's cores and load average) and
+written to ``benchmarks/_data/batch-results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "_data"
+
+
+def make_runs(directory: Path, n: int) -> Path:
+    """Write ``n`` simulated runs into ``directory`` (skipped when it already holds them)."""
+    stamp = directory / ".complete"
+    if stamp.exists() and stamp.read_text() == str(n):
+        return directory
+    sys.path.insert(0, str(ROOT))
+    from cycler_cli.io.writers import write
+    from cycler_cli.simulate import simulate_full, simulate_symmetric
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        if i % 4 == 3:
+            data = simulate_full(cycles=10, interval_s=600.0, retention_per_cycle=0.95 + 0.005 * (i % 9), seed=i)
+        else:
+            data = simulate_symmetric(interval_s=60.0, drift="linear", drift_per_100h=0.1 * (i % 7), seed=i)
+        write(data, directory / f"run{i:04d}.{'csv' if i % 5 == 0 else 'mpr'}")
+    stamp.write_text(str(n))
+    return directory
+
+
+def _setting(jobs: str) -> tuple[str, int]:
+    """``"2"`` -> ("process", 2); ``"dask2"`` -> ("dask", 2)."""
+    if jobs.startswith("dask"):
+        return "dask", int(jobs[4:] or 2)
+    return "process", int(jobs)
+
+
+def time_cli(directory: Path, jobs: str) -> tuple[float, float, str]:
+    """Wall and children-CPU seconds of one ``cycler check DIR --jobs N -f json -q`` and its JSON."""
+    executor, n = _setting(jobs)
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        out = Path(fh.name)
+    before = os.times()
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "cycler_cli", "check", str(directory), "--jobs", str(n), "--executor", executor,
+         "--format", "json", "--quiet", "--output", str(out)],
+        capture_output=True, text=True,
+    )
+    wall = time.perf_counter() - t0
+    after = os.times()
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"cycler check failed (exit {done.returncode}): {done.stderr[-2000:]}")
+    text = out.read_text(encoding="utf-8")
+    out.unlink()
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system), text
+
+
+def time_library(directory: Path, jobs: str) -> tuple[float, float, str]:
+    """Wall seconds of ``run_items(check_run, ...)`` in this process (imports done beforehand;
+    a Dask LocalCluster is started and stopped inside the timing)."""
+    import functools
+
+    executor, n = _setting(jobs)
+    from cycler_cli.batch import check_run, discover, plan, run_items
+    from cycler_cli.config import CheckConfig
+
+    t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    runs = plan(list(discover([directory]).files))
+    outcomes = run_items(functools.partial(check_run, config=CheckConfig()), runs, jobs=n, executor=executor)
+    wall = time.perf_counter() - t0
+    text = json.dumps([o.value.to_dict() for o in outcomes], sort_keys=True)
+    return wall, time.process_time() - cpu0, text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--jobs", default="1,2")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--mode", choices=("cli", "library"), default="cli")
+    args = parser.parse_args()
+    jobs_list = [j.strip() for j in args.jobs.split(",")]
+    directory = make_runs(DATA / f"batch{args.runs}", args.runs)
+    timer = time_cli if args.mode == "cli" else time_library
+    if args.mode == "library":
+        sys.path.insert(0, str(ROOT))
+        import cycler_cli.analysis  # noqa: F401 - imports outside the timing
+        import cycler_cli.verdicts  # noqa: F401
+    walls: dict[str, list[float]] = {j: [] for j in jobs_list}
+    cpus: dict[str, list[float]] = {j: [] for j in jobs_list}
+    outputs: dict[str, str] = {}
+    loads = []
+    for r in range(args.rounds):
+        order = jobs_list if r % 2 == 0 else list(reversed(jobs_list))
+        for jobs in order:
+            loads.append(os.getloadavg()[0])
+            wall, cpu, text = timer(directory, jobs)
+            walls[jobs].append(wall)
+            cpus[jobs].append(cpu)
+            if jobs in outputs and outputs[jobs] != text:
+                raise SystemExit(f"--jobs {jobs} gave different reports in two rounds")
+            outputs[jobs] = text
+    same = len(set(outputs.values())) == 1
+    base = statistics.median(walls[jobs_list[0]])
+    result = {
+        "mode": args.mode,
+        "runs": args.runs,
+        "rounds": args.rounds,
+        "cpu_count": os.cpu_count(),
+        "load_avg_1min_during": [round(x, 2) for x in loads],
+        "identical_reports": same,
+        "jobs": {
+            j: {
+                "wall_s_median": round(statistics.median(walls[j]), 3),
+                "wall_s": [round(w, 3) for w in walls[j]],
+                "cpu_s_median": round(statistics.median(cpus[j]), 3),
+                "ratio_to_first": round(statistics.median(walls[j]) / base, 3),
+            }
+            for j in jobs_list
+        },
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    (DATA / "batch-results.json").write_text(text + "\n", encoding="utf-8")
+    if not same:
+        raise SystemExit("the reports differ between --jobs settings")
+
+
+if __name__ == "__main__":
+    main()
