@@ -469,6 +469,9 @@ def _child(case_path: Path, data: bytes, check: bool, config, out_fd: int) -> No
     """Runs in the forked child: never returns."""
     code = 0
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # library warnings are not outcomes
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         vm_kb = _proc_status_kb("VmSize")
         cap = vm_kb * 1024 + (4 << 30)
@@ -551,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     cases: list[Case] = []
     next_index = 0
     stopped_early = False
+    next_progress = 500
 
     def start(index: int) -> None:
         source, name, data, desc = make_case(index, args.seed, files)
@@ -625,8 +629,9 @@ def main(argv: list[str] | None = None) -> int:
         now = time.perf_counter()
         for fd in [fd for fd, item in running.items() if item[1] < now]:
             finish(fd, killed=True)
-        if len(cases) and len(cases) % 200 == 0 and not ready:
-            pass
+        if len(cases) >= next_progress:
+            print(f"... {len(cases)} cases, {time.perf_counter() - t_start:.0f} s", file=sys.stderr)
+            next_progress += 500
     elapsed = time.perf_counter() - t_start
     try:
         tmp.rmdir()
@@ -647,6 +652,11 @@ def main(argv: list[str] | None = None) -> int:
     print("outcomes: " + ", ".join(f"{o} {counts.get(o, 0)}" for o in OUTCOMES))
     print(f"largest input {largest / 2**20:.2f} MB; memory limit {limit_mb:.0f} MB of RSS growth; "
           f"highest {hungriest.peak_mb:.1f} MB ({hungriest.source}, {hungriest.mutation}, {hungriest.size_bytes} bytes)")
+    big = [c for c in cases if c.size_bytes >= 1_000_000]
+    if big:
+        ratio = max(big, key=lambda c: c.peak_mb * 2**20 / c.size_bytes)
+        print(f"inputs of 1 MB or more: highest RSS growth {ratio.peak_mb * 2**20 / ratio.size_bytes:.1f}x the input "
+              f"({ratio.source}, {ratio.mutation}, {ratio.size_bytes} bytes, {ratio.peak_mb:.1f} MB)")
     print(f"slowest case {slowest.seconds:.2f} s ({slowest.source}, {slowest.mutation}); limit {args.timeout:g} s")
     print("by mutation:")
     for name in MUTATIONS:

@@ -372,3 +372,47 @@ def test_empty_file_exits_3_with_one_line(cli, tmp_path):
     result = cli("cycles", str(path))
     assert result.exit_code == 3
     assert result.stderr.count("\n") == 1 and "empty" in result.stderr
+
+
+# ------------------------------------------------------------------ the fault model, one case each
+
+
+def test_a_pipe_or_a_device_exits_3_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "run.mpr"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    for path in (fifo, Path("/dev/zero")):
+        if not path.exists():
+            continue
+        t0 = time.perf_counter()
+        result = _outcome(path)
+        assert isinstance(result, InputError) and "not a regular file" in result.message
+        assert time.perf_counter() - t0 < 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("run.mpr", b""),  # zero-length
+        ("run.mpr", b"\x89PNG\r\n\x1a\n" + bytes(200)),  # wrong format under the right extension
+        ("run.mpr", b"BIO-LOGIC MODULAR FILE\x1a"),  # the magic and nothing else
+        ("run.mpt", b"EC-Lab ASCII FILE\r\nNb header lines : 99999999999\r\n"),  # absurd header count
+        ("run.csv", bytes(range(256)) * 40),  # binary junk under .csv
+        ("run.csv", "time_s,voltage_v,current_a\n".encode("utf-16")),  # UTF-16 header, no rows
+        ("run.csv", b"time_s,voltage_v,current_a\n\xff\xfe,\xb5,\x80\n"),  # non-UTF-8 values
+    ],
+)
+def test_fault_model_cases_exit_3_with_one_line(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert isinstance(_outcome(path), InputError)
+
+
+def test_repeated_header_line_inside_the_data_is_counted_not_read(tmp_path):
+    rows = _cycling_rows()
+    path = _csv(tmp_path, "run.csv", "time_s,voltage_v,current_a", rows[:50] + ["time_s,voltage_v,current_a"] + rows[50:])
+    result = _outcome(path)
+    assert isinstance(result, CyclingData)
+    assert result.meta.rows_read == len(rows)
+    assert sum(result.meta.rows_skipped.values()) == 1

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
+import stat
 import struct
 from pathlib import Path
 from typing import Protocol
@@ -77,6 +79,13 @@ def _reader_by_name(name: str) -> Reader:
 
 def _head(path: Path) -> bytes:
     try:
+        mode = os.stat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            # a pipe would block the open and a device (/dev/zero) never ends: neither is a run
+            raise InputError(
+                "is not a regular file (a pipe, socket or device)", path=str(path),
+                hint="copy the data into a file and read that",
+            )
         with open(path, "rb") as fh:
             return fh.read(SNIFF_BYTES)
     except FileNotFoundError as exc:
