@@ -145,15 +145,16 @@ def run_source(item: Sequence[Path | str]) -> str:
     return " + ".join(str(p) for p in item)
 
 
-def read_run(item: Sequence[Path | str], reader: str | None = None):
-    """Read one run (one file, or several joined by :func:`cycler_cli.join.read_joined`)."""
+def read_run(item: Sequence[Path | str], reader: str | None = None, columns: dict[str, str] | str | None = None):
+    """Read one run (one file, or several joined by :func:`cycler_cli.join.read_joined`);
+    ``reader`` and ``columns`` as for :func:`cycler_cli.io.read`."""
     from cycler_cli.io import read
 
     if len(item) == 1:
-        return read(Path(item[0]), reader=reader)
+        return read(Path(item[0]), reader=reader, columns=columns)
     from cycler_cli.join import read_joined
 
-    return read_joined(item, reader=reader)
+    return read_joined(item, reader=reader, columns=columns)
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,13 @@ def _failure(source: str, exc: BaseException, started: float, raise_internal: bo
     )
 
 
-def check_run(item: Sequence[Path | str], config: Any, reader: str | None = None, raise_internal: bool = False) -> Outcome:
+def check_run(
+    item: Sequence[Path | str],
+    config: Any,
+    reader: str | None = None,
+    raise_internal: bool = False,
+    columns: dict[str, str] | str | None = None,
+) -> Outcome:
     """``cycler check`` on one run: ``value`` is a :class:`cycler_cli.verdicts.FileReport`, the
     same as :func:`cycler_cli.verdicts.check_file` gives (an ``error`` report when the run
     cannot be read or analysed)."""
@@ -197,7 +204,7 @@ def check_run(item: Sequence[Path | str], config: Any, reader: str | None = None
     started = time.perf_counter()
     rows = 0
     try:
-        data = read_run(item, reader)
+        data = read_run(item, reader, columns)
         rows = len(data)
         from cycler_cli.analysis import analyze
 
@@ -211,7 +218,11 @@ def check_run(item: Sequence[Path | str], config: Any, reader: str | None = None
 
 
 def cycles_run(
-    item: Sequence[Path | str], options: dict[str, Any], reader: str | None = None, raise_internal: bool = False
+    item: Sequence[Path | str],
+    options: dict[str, Any],
+    reader: str | None = None,
+    raise_internal: bool = False,
+    columns: dict[str, str] | str | None = None,
 ) -> Outcome:
     """``cycler cycles`` on one run: ``value`` is the :class:`cycler_cli.analysis.CycleReport`
     of ``analyze(data, **options)``."""
@@ -221,7 +232,7 @@ def cycles_run(
     started = time.perf_counter()
     rows = 0
     try:
-        data = read_run(item, reader)
+        data = read_run(item, reader, columns)
         rows = len(data)
         report = analyze(data, **options)
     except Exception as exc:  # noqa: BLE001
@@ -230,11 +241,17 @@ def cycles_run(
     return Outcome(source, report, rows, time.perf_counter() - started)
 
 
-def summary_run(item: Sequence[Path | str], config: Any, reader: str | None = None, raise_internal: bool = False) -> Outcome:
+def summary_run(
+    item: Sequence[Path | str],
+    config: Any,
+    reader: str | None = None,
+    raise_internal: bool = False,
+    columns: dict[str, str] | str | None = None,
+) -> Outcome:
     """``cycler summary`` on one run: ``value`` is its row (:func:`cycler_cli.summary.summary_row`)."""
     from cycler_cli.summary import summary_row
 
-    outcome = check_run(item, config, reader, raise_internal)
+    outcome = check_run(item, config, reader, raise_internal, columns)
     return Outcome(outcome.source, summary_row(outcome.value), outcome.rows, outcome.seconds, outcome.error, outcome.exit_code)
 
 

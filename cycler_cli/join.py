@@ -221,8 +221,11 @@ def join_runs(parts: Sequence[CyclingData]) -> CyclingData:
     return CyclingData(frame, meta)
 
 
-def read_joined(paths: Sequence[Path | str], reader: str | None = None) -> CyclingData:
-    """Read every file of ``paths`` (``cycler_cli.io.read``) and join them in that order."""
+def read_joined(
+    paths: Sequence[Path | str], reader: str | None = None, columns: dict[str, str] | str | None = None
+) -> CyclingData:
+    """Read every file of ``paths`` (``cycler_cli.io.read`` with ``reader`` and ``columns``) and
+    join them in that order."""
     from cycler_cli.io import read
 
-    return join_runs([read(Path(p), reader=reader) for p in paths])
+    return join_runs([read(Path(p), reader=reader, columns=columns) for p in paths])
