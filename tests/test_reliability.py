@@ -416,3 +416,18 @@ def test_repeated_header_line_inside_the_data_is_counted_not_read(tmp_path):
     assert isinstance(result, CyclingData)
     assert result.meta.rows_read == len(rows)
     assert sum(result.meta.rows_skipped.values()) == 1
+
+
+def test_the_report_carries_rows_read_and_skipped(cli, tmp_path):
+    import json
+
+    rows = _cycling_rows()
+    path = _csv(tmp_path, "run.csv", "time_s,voltage_v,current_a", rows[:30] + ["", "time_s,voltage_v,current_a"] + rows[30:])
+    result = cli("cycles", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    expected = f"reader: {len(rows)} rows read, 2 skipped: "
+    assert any(w.startswith(expected) for w in warnings), warnings
+    result = cli("check", str(path), "--format", "json")
+    analysis = json.loads(result.stdout)["files"][0]["analysis"]
+    assert any(w.startswith(expected) for w in analysis["warnings"])

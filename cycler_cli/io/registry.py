@@ -182,11 +182,21 @@ def read(path: Path | str, reader: str | None = None, columns: dict[str, str] | 
         ) from exc
     except _PARSE_ERRORS as exc:
         raise CorruptFileError(
-            f"not a valid {chosen.name} file ({type(exc).__name__}: {exc})", path=str(path),
+            f"not a valid {chosen.name} file ({type(exc).__name__}: {_short(exc)})", path=str(path),
             hint="re-export the file from the cycler software, or pass --reader NAME",
         ) from exc
     data.meta.source = str(path)
     data.meta.reader = chosen.name
     if not data.meta.sha256:
         data.meta.sha256 = sha256_of(path)
+    skipped = sum(data.meta.rows_skipped.values())
+    if skipped:  # the count travels with the analysis' warnings into every report
+        reasons = ", ".join(f"{count} {reason}" for reason, count in data.meta.rows_skipped.items())
+        data.meta.warnings.append(f"{data.meta.rows_read} rows read, {skipped} skipped: {reasons}")
     return data
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    """An exception's text on one line, cut to ``limit`` characters (a parser may quote a whole line)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
