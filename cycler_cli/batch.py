@@ -199,16 +199,16 @@ def check_run(
     same as :func:`cycler_cli.verdicts.check_file` gives (an ``error`` report when the run
     cannot be read or analysed)."""
     from cycler_cli.verdicts import FileReport, judge
+    from cycler_cli.verdicts import check as check_module
 
     source = run_source(item)
     started = time.perf_counter()
     rows = 0
     try:
-        data = read_run(item, reader, columns)
-        rows = len(data)
-        from cycler_cli.analysis import analyze
-
-        analysis = analyze(data, **config.analysis_options()).to_dict()
+        # check_file's own read and analyse steps (so a run checks exactly as check_file checks it)
+        data = check_module._read(Path(item[0]), reader, columns) if len(item) == 1 else read_run(item, reader, columns)
+        rows = len(data.frame) if hasattr(data, "frame") else 0
+        analysis = check_module._analyze(data, config)
         report = judge(analysis, config, source=source)
     except Exception as exc:  # noqa: BLE001 - mapped exactly as check_file maps it
         failed = _failure(source, exc, started, raise_internal)
@@ -268,6 +268,28 @@ class BatchStats:
 def default_jobs() -> int:
     """The machine's cores (``os.cpu_count()``; 1 when unknown)."""
     return os.cpu_count() or 1
+
+
+#: Below this many bytes of input in all, ``auto_jobs`` runs in-process: starting worker
+#: processes (about a second with the analysis modules preloaded) would cost more than it saves.
+SMALL_BATCH_BYTES = 8 * 1024 * 1024
+
+
+def auto_jobs(runs: Sequence[Sequence[Path | str]]) -> int:
+    """The default ``--jobs``: 1 for a single run or a batch under :data:`SMALL_BATCH_BYTES`
+    of files, else :func:`default_jobs`."""
+    if len(runs) <= 1:
+        return 1
+    total = 0
+    for item in runs:
+        for path in item:
+            try:
+                total += os.stat(path).st_size
+            except OSError:
+                continue
+            if total >= SMALL_BATCH_BYTES:
+                return default_jobs()
+    return 1
 
 
 def run_items(

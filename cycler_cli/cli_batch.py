@@ -112,9 +112,11 @@ def execute(
     on_outcome: Callable[[int, Any], None] | None = None,
 ) -> list[Any]:
     """Run ``work`` over ``runs`` with a progress bar on stderr (terminal only, not ``quiet``)."""
-    from cycler_cli.batch import run_items
+    from cycler_cli.batch import auto_jobs, run_items
     from cycler_cli.report.progress import BatchProgress
 
+    if jobs is None and executor is Executor.process:
+        jobs = auto_jobs(runs)
     with BatchProgress(len(runs), quiet=quiet) as bar:
 
         def on_result(index: int, outcome: Any) -> None:
@@ -123,6 +125,118 @@ def execute(
                 on_outcome(index, outcome)
 
         return run_items(work, runs, jobs=jobs, executor=executor.value, scheduler=scheduler, on_result=on_result)
+
+
+def _emit_line(obj: dict[str, Any]) -> None:
+    """One JSON object on its own line of stdout, flushed at once (JSON Lines streaming)."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def run_check_batch(
+    paths: list[Path],
+    config: Any,
+    *,
+    reader: str | None,
+    columns: Any,
+    recursive: bool,
+    link: bool,
+    join: bool,
+    jobs: int | None,
+    executor: Executor,
+    scheduler: str | None,
+    quiet: bool,
+    stream: bool,
+    on_error: Callable[[Any], None],
+    raise_internal: bool,
+):
+    """``cycler check``'s batch part: discover, group, judge every run (in parallel), call
+    ``on_error`` with each error report as it happens and, with ``stream``, print each run's
+    report as one JSON line as it finishes. Returns the :class:`CheckReport` in file order."""
+    import functools
+
+    from cycler_cli.batch import check_run
+    from cycler_cli.verdicts import CheckReport
+
+    runs, _ = collect_runs(paths, recursive=recursive, link=link, join=join, quiet=quiet)
+    work = functools.partial(check_run, config=config, reader=reader, raise_internal=raise_internal, columns=columns)
+
+    def on_outcome(index: int, outcome: Any) -> None:
+        if outcome.value.status == "error":
+            on_error(outcome.value)
+        if stream:
+            _emit_line(outcome.value.to_dict())
+
+    outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome)
+    return CheckReport(files=tuple(o.value for o in outcomes), config=config.to_dict())
+
+
+def cycles_batch(
+    runs: list[tuple[Path, ...]],
+    options: dict[str, Any],
+    *,
+    format: str,
+    output: Path | None,
+    reader: str | None,
+    columns: Any,
+    jobs: int | None,
+    executor: Executor,
+    scheduler: str | None,
+    quiet: bool,
+    raise_internal: bool,
+) -> int:
+    """``cycler cycles`` on several runs (or with ``--format jsonl``): ``jsonl`` streams one
+    report per line as each run finishes; ``json`` prints a list in file order; ``csv`` the rows
+    of every run with a leading ``source`` column; ``table`` one table per run. A run that
+    cannot be analysed prints its error on stderr (and a ``{"source", "error", "exit_code"}``
+    line in jsonl); the exit code is the largest per-run code."""
+    import functools
+
+    from cycler_cli.batch import cycles_run
+
+    work = functools.partial(cycles_run, options=options, reader=reader, raise_internal=raise_internal, columns=columns)
+
+    def on_outcome(index: int, outcome: Any) -> None:
+        if outcome.error is not None:
+            print(f"error: {outcome.error}", file=sys.stderr)
+        if format == "jsonl":
+            if outcome.error is not None:
+                _emit_line({"source": outcome.source, "error": outcome.error, "exit_code": outcome.exit_code})
+            else:
+                _emit_line(outcome.value.to_dict())
+
+    outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome)
+    good = [o.value for o in outcomes if o.error is None]
+    if format == "json":
+        _write(json.dumps([r.to_dict() for r in good], ensure_ascii=False, allow_nan=False) + "\n", output)
+    elif format == "csv":
+        import csv
+        import io
+
+        columns_out: list[str] = ["source"]
+        for report in good:
+            columns_out += [c for c in report.columns if c not in columns_out]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns_out, lineterminator="\n")
+        writer.writeheader()
+        for report in good:
+            writer.writerows({"source": report.source, **row} for row in report.cycles)
+            for warning in report.warnings:
+                print(f"warning: {report.source}: {warning}", file=sys.stderr)
+        _write(buffer.getvalue(), output)
+    elif format != "jsonl":
+        from rich.console import Group
+        from rich.rule import Rule
+
+        from cycler_cli.report.cycles_text import render_cycles
+
+        parts = []
+        for report in good:
+            parts += [Rule(report.source, align="left"), render_cycles(report.to_dict())]
+        text = _rich_text(Group(*parts), output)
+        if text is not None:
+            _write(text, output)
+    return max((o.exit_code for o in outcomes), default=0)
 
 
 def _write(text: str, output: Path | None) -> None:
