@@ -150,3 +150,26 @@ def test_join_drops_a_column_one_part_lacks() -> None:
     assert any("charge_ah dropped" in w for w in joined.meta.warnings)
     assert joined.meta.rows_skipped == {"bad line": 3, "nan time": 4}
     assert len(joined) == len(data)
+
+
+def test_real_linked_biologic_files(realdata: Path) -> None:
+    """PyProBE's three Modulo Bat files of one BT-Lab experiment (channel CA1): one run, the
+    files' own clock kept (they share the start time), (Q-Qo) made cumulative across files."""
+    from cycler_cli.analysis import analyze
+    from cycler_cli.io import read
+
+    folder = realdata / "PyProBE"
+    groups = linked_groups(sorted(folder.iterdir()))
+    (linked,) = [g for g in groups if len(g) > 1]
+    assert [p.name for p in linked] == [f"Sample_data_biologic_0{i}_MB_CA1.txt" for i in (1, 2, 3)]
+    parts = [read(p) for p in linked]
+    assert len({p.meta.start_time for p in parts}) == 1
+    joined = read_joined(linked)
+    assert len(joined) == sum(len(p) for p in parts)
+    np.testing.assert_array_equal(joined.column("time_s"), np.concatenate([p.column("time_s") for p in parts]))
+    charge = joined.column("charge_ah")
+    n1, n2 = len(parts[0]), len(parts[0]) + len(parts[1])
+    assert charge[n1] == pytest.approx(parts[0].column("charge_ah")[-1] + parts[1].column("charge_ah")[0])
+    assert charge[-1] == pytest.approx(sum(p.column("charge_ah")[-1] for p in parts))
+    assert charge[n2] == pytest.approx(charge[n2 - 1] + parts[2].column("charge_ah")[0])
+    assert analyze(joined).to_dict()["source"] == " + ".join(str(p) for p in linked)
