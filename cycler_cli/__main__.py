@@ -1,3 +1,3 @@
-from cycler_cli.cli import main
+from cycler_cli.entry import main
 
 main()

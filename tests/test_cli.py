@@ -43,3 +43,17 @@ def test_missing_file_exits_3(cli, tmp_path):
 def test_unknown_option_exits_2(cli):
     result = cli("inspect", "--no-such-option", "x")
     assert result.exit_code == 2
+
+
+def test_console_script_version_imports_not_even_typer():
+    code = (
+        "import sys; sys.argv=['cycler','--version']; from cycler_cli.entry import main; main();"
+        "print([m for m in ('typer','click','rich','numpy') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [f"cycler {__version__}", "[]"]
+
+
+def test_module_entry_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "cycler_cli", "formats"], capture_output=True, text=True, check=True)
+    assert "biologic-mpr" in out.stdout
