@@ -181,4 +181,8 @@ def build_frame(
             raise ContractError(f"non-canonical column {name!r}")
         out[name] = np.asarray(values).astype(CANONICAL_COLUMNS[name], copy=False)
     order = [c for c in CANONICAL_COLUMNS if c in out]
-    return pd.DataFrame({c: out[c] for c in order})
+    # copy=False: pandas would otherwise consolidate the float columns into one new block, a
+    # second full copy of the run (0.9 s and ~0.5 GB at 10^7 points, docs/performance.md).
+    # The arrays may be read-only views of a reader's buffer; under copy-on-write pandas copies
+    # a column only if someone writes to it.
+    return pd.DataFrame({c: out[c] for c in order}, copy=False)
