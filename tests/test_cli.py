@@ -57,3 +57,11 @@ def test_console_script_version_imports_not_even_typer():
 def test_module_entry_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "cycler_cli", "formats"], capture_output=True, text=True, check=True)
     assert "biologic-mpr" in out.stdout
+
+
+def test_prose_and_markdown_tables_are_not_claimed_as_csv(cli, tmp_path):
+    md = tmp_path / "notes.md"
+    md.write_text("| command | what | why |\n|---|---|---|\n| `a` | b, c | d |\n| `e` | f | g |\n", encoding="utf-8")
+    result = cli("inspect", md)
+    assert result.exit_code == 3
+    assert "no reader recognises this file's content" in result.stderr

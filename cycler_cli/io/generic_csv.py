@@ -108,6 +108,23 @@ def _header_guess(text: str) -> tuple[int, str, list[str]] | None:
     return best
 
 
+_NUMBER = re.compile(r"[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?")
+
+
+def _has_numeric_rows(text: str, index: int, sep: str, wanted: int = 2) -> bool:
+    """At least ``wanted`` lines after the header line whose fields are mostly numbers: a table
+    of data, not prose or a Markdown table that happens to contain the separator."""
+    found = 0
+    for line in tabular.split_lines(text)[index + 1 : index + 50]:
+        fields = [f.strip().strip('"') for f in line.split(sep)]
+        filled = [f for f in fields if f]
+        if len(filled) >= 3 and sum(bool(_NUMBER.fullmatch(f)) for f in filled) * 2 >= len(filled):
+            found += 1
+            if found >= wanted:
+                return True
+    return False
+
+
 def _suggest(fields: list[str]) -> str:
     picks = {}
     for canonical, words in (("time_s", ("test time", "test_time", "time")), ("voltage_v", ("volt", "potential", "ewe", "ecell")),
@@ -132,7 +149,8 @@ class GenericCsvReader:
             text, _ = decode(head)
             if tabular.looks_biologic(text):
                 return False
-            return _header_guess(text) is not None
+            guess = _header_guess(text)
+            return guess is not None and _has_numeric_rows(text, guess[0], guess[1])
         except Exception:
             return False
 
