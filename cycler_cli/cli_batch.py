@@ -79,14 +79,19 @@ AreaOpt = Annotated[Optional[float], typer.Option("--area-cm2", help="Electrode 
 
 
 def collect_runs(
-    paths: list[Path], *, recursive: bool, link: bool, join: bool, quiet: bool
+    paths: list[Path], *, recursive: bool, link: bool, join: bool, quiet: bool, jobs: int | None = 1
 ) -> tuple[list[tuple[Path, ...]], Any]:
     """Discover the files and group them into runs; list skipped files on stderr (unless
-    ``quiet``) with their count. Raises InputError when nothing is left to analyse."""
-    from cycler_cli.batch import discover, plan
+    ``quiet``) with their count. Raises InputError when nothing is left to analyse. Folder and
+    glob files are sniffed in ``jobs`` processes (``None``: as many as :func:`auto_jobs` gives)."""
+    from cycler_cli.batch import auto_jobs, claim_files_parallel, discover, plan
     from cycler_cli.errors import InputError
 
-    found = discover(paths, recursive=recursive)
+    def claim(candidates):
+        n = jobs if jobs is not None else auto_jobs([(p,) for p in candidates])
+        return claim_files_parallel(candidates, n)
+
+    found = discover(paths, recursive=recursive, claim=claim)
     if found.skipped and not quiet:
         for path, reason in found.skipped:
             print(f"skipped: {path}: {reason}", file=sys.stderr)
@@ -158,7 +163,9 @@ def run_check_batch(
     from cycler_cli.batch import check_run
     from cycler_cli.verdicts import CheckReport
 
-    runs, _ = collect_runs(paths, recursive=recursive, link=link, join=join, quiet=quiet)
+    runs, _ = collect_runs(
+        paths, recursive=recursive, link=link, join=join, quiet=quiet, jobs=jobs if executor is Executor.process else 1
+    )
     work = functools.partial(check_run, config=config, reader=reader, raise_internal=raise_internal, columns=columns)
 
     def on_outcome(index: int, outcome: Any) -> None:
@@ -372,7 +379,10 @@ def register(app: typer.Typer) -> None:
             config_file=config,
             set_items=(),
         )
-        runs, found = collect_runs(paths, recursive=recursive, link=link, join=False, quiet=quiet)
+        runs, found = collect_runs(
+            paths, recursive=recursive, link=link, join=False, quiet=quiet,
+            jobs=jobs if executor is Executor.process else 1,
+        )
         work = functools.partial(summary_run, config=cfg, reader=reader, raise_internal=bool(_state["debug"]))
         outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet)
         rows = summary_mod.sort_rows([o.value for o in outcomes], sort, descending=descending)

@@ -54,9 +54,11 @@ class BatchProgress:
                 TimeRemainingColumn(),
                 console=Console(file=self._stream, stderr=True),
                 transient=True,
+                auto_refresh=False,  # no refresh thread: worker processes are forked from this one
             )
             self._progress.start()
             self._task = self._progress.add_task(self.description, total=self.total, rate="")
+            self._progress.refresh()
         return self
 
     def advance(self, rows: int = 0) -> None:
@@ -65,7 +67,7 @@ class BatchProgress:
         self.rows += rows
         if self._progress is not None:
             elapsed = max(time.perf_counter() - self._started, 1e-9)
-            self._progress.update(self._task, advance=1, rate=f"{self.rows / elapsed:,.0f} rows/s")
+            self._progress.update(self._task, advance=1, rate=f"{self.rows / elapsed:,.0f} rows/s", refresh=True)
 
     def log(self, line: str) -> None:
         """Print a line on stderr above the bar (or plainly without one)."""

@@ -13,6 +13,7 @@ from cycler_cli.batch import (
     SKIP_UNCLAIMED,
     BatchStats,
     check_run,
+    claim_files_parallel,
     discover,
     plan,
     run_items,
@@ -105,6 +106,7 @@ def test_jobs_2_equals_jobs_1_on_200_runs(runs_dir: Path) -> None:
 
     found = discover([runs_dir])
     assert len(found.files) == 200 and found.skipped_counts() == {SKIP_UNCLAIMED: 2}
+    assert discover([runs_dir], claim=functools.partial(claim_files_parallel, jobs=2)) == found
     runs = plan(list(found.files))
     config = CheckConfig()
     work = functools.partial(check_run, config=config)
