@@ -508,10 +508,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="copy every bad case's bytes into this folder")
     ap.add_argument("--json", type=Path, help="write every case to this JSON file")
     ap.add_argument("--replay", type=int, help="run only case N in this process and show its outcome")
+    ap.add_argument("--only", action="append", default=[], metavar="GLOB",
+                    help="keep only corpus files whose name matches (repeatable), e.g. '*.mpr'")
     ap.add_argument("paths", nargs="*", type=Path, help="extra files or folders for the corpus")
     args = ap.parse_args(argv)
 
     files, notes = corpus(args.paths)
+    if args.only:
+        import fnmatch
+
+        files = [f for f in files if any(fnmatch.fnmatch(f.name, g) for g in args.only)]
     if not files:
         print("no files to fuzz", file=sys.stderr)
         return 2

@@ -431,3 +431,24 @@ def test_the_report_carries_rows_read_and_skipped(cli, tmp_path):
     result = cli("check", str(path), "--format", "json")
     analysis = json.loads(result.stdout)["files"][0]["analysis"]
     assert any(w.startswith(expected) for w in analysis["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("oneline.csv", b"time_s,voltage_v,current_a" + b",x" * 1_000_000),  # 2 MB, no line end
+        ("numbers.csv", b"1.0," * 1_000_000),
+        ("longlast.csv", b"time_s,voltage_v,current_a\n" + b"1,2,3\n" * 10 + b"9" * 2_000_000),
+        ("manycols.csv", (",".join(f"c{i}" for i in range(50_000)) + "\n").encode() * 3),
+        ("tabs.mpt", b"EC-Lab ASCII FILE\r\nNb header lines : 3\r\ntime/s\tEwe/V\tI/mA\r\n" + b"\t" * 2_000_000),
+        ("blank.csv", b"time_s,voltage_v,current_a\n" + b"\n" * 2_000_000),
+        ("paren.csv", b"Current (" + b"(" * 100_000 + b"mA)\n"),
+    ],
+)
+def test_pathological_text_ends_quickly(tmp_path, name, content):
+    """Giant lines, giant headers, millions of blank lines: no regex or loop blows up."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    t0 = time.perf_counter()
+    _outcome(path)
+    assert time.perf_counter() - t0 < 5.0
