@@ -443,6 +443,8 @@ def test_the_report_carries_rows_read_and_skipped(cli, tmp_path):
         ("tabs.mpt", b"EC-Lab ASCII FILE\r\nNb header lines : 3\r\ntime/s\tEwe/V\tI/mA\r\n" + b"\t" * 2_000_000),
         ("blank.csv", b"time_s,voltage_v,current_a\n" + b"\n" * 2_000_000),
         ("paren.csv", b"Current (" + b"(" * 100_000 + b"mA)\n"),
+        # a header-line count far beyond 2 million short lines: checked before any loop
+        ("hugecount.mpt", b"EC-Lab ASCII FILE\r\nNb header lines : 1000000000000\r\n" + b"\n" * 2_000_000),
     ],
 )
 def test_pathological_text_ends_quickly(tmp_path, name, content):

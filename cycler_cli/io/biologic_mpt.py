@@ -286,6 +286,13 @@ def _locate(text: str, path: Path) -> tuple[list[str], str, str, int]:
             path=str(path), hint="re-export the run from EC-Lab; the header block is damaged",
         )
     pos = end + 1 if end >= 0 else len(text)
+    # The count is the file's word: check it against the lines present before looping on it.
+    available = 0 if pos >= len(text) else text.count("\n", pos) + (not text.endswith("\n"))
+    if n_header - 2 > available:
+        raise CorruptFileError(
+            f"the header announces {n_header} lines but the file ends after {2 + available}",
+            path=str(path), hint="the export is truncated; re-export the run from EC-Lab",
+        )
     for _ in range(n_header - 2):  # lines 3..N: a loop over header lines, not data rows
         if pos >= len(text):
             raise CorruptFileError(
