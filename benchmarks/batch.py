@@ -12,7 +12,9 @@ every 600 s, one in five written as generic CSV and the rest as EC-Lab ``.mpr`` 
 sizes of ``sample_runs/``. Each round times every ``--jobs`` value once, in alternating order
 (so a change in machine load hits all of them alike); the figure is the median wall time over
 the rounds and the ratio to ``--jobs 1`` (and, as the least disturbed estimate on a shared
-machine, the ratio of the fastest rounds). The JSON reports of every setting are checked to be
+machine, the ratio of the fastest rounds). ``machine_ceiling`` calibrates the machine: the same
+pure-Python task run N times at once against once alone, the best ratio any program can reach
+with N processes there (0.5 for 2 on two really free cores; virtual CPUs often give less). The JSON reports of every setting are checked to be
 identical. Results are printed as JSON (with the machine's cores and load average) and
 written to ``benchmarks/_data/batch-results.json``.
 """
@@ -95,6 +97,30 @@ def time_library(directory: Path, jobs: str) -> tuple[float, float, str]:
     return wall, time.process_time() - cpu0, text
 
 
+def _burn(n: int) -> float:
+    """Pure-Python arithmetic, no memory traffic: seconds it took."""
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i * i
+    return time.perf_counter() - t0
+
+
+def machine_ceiling(jobs: int, n: int = 10_000_000) -> dict[str, float]:
+    """The best ratio any program can reach here with ``jobs`` processes: the wall time of ``jobs``
+    equal CPU-bound tasks run at once over ``jobs`` times one task alone (1/jobs on a machine
+    whose cores are really free; more on shared or throttled virtual CPUs)."""
+    import multiprocessing
+
+    alone = min(_burn(n) for _ in range(2))
+    with multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn").Pool(jobs) as pool:
+        pool.map(_burn, [1000] * jobs)  # workers up before timing
+        t0 = time.perf_counter()
+        pool.map(_burn, [n] * jobs)
+        together = time.perf_counter() - t0
+    return {"one_task_s": round(alone, 3), f"{jobs}_tasks_at_once_s": round(together, 3), "ceiling_ratio": round(together / (jobs * alone), 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -124,6 +150,8 @@ def main() -> None:
                 raise SystemExit(f"--jobs {jobs} gave different reports in two rounds")
             outputs[jobs] = text
     same = len(set(outputs.values())) == 1
+    parallel = [j for j in jobs_list if not j.startswith("dask") and int(j) > 1]
+    ceiling = {j: machine_ceiling(int(j)) for j in parallel}
     base = statistics.median(walls[jobs_list[0]])
     result = {
         "mode": args.mode,
@@ -132,6 +160,7 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "load_avg_1min_during": [round(x, 2) for x in loads],
         "identical_reports": same,
+        "machine_ceiling": ceiling,
         "jobs": {
             j: {
                 "wall_s_median": round(statistics.median(walls[j]), 3),
