@@ -42,7 +42,7 @@ def describe(data: CyclingData) -> dict[str, Any]:
         "cycle_source": meta.cycle_source,
         "mass_mg": meta.active_mass_mg,
         "area_cm2": meta.electrode_area_cm2,
-        "sha256": meta.sha256,
+        "sha256": meta.file_sha256(),
         "inferred": list(meta.inferred),
         "warnings": list(meta.warnings),
     }

@@ -198,7 +198,7 @@ def join_runs(parts: Sequence[CyclingData]) -> CyclingData:
         inferred.append("join: parts have different start times; each is placed at its own start time")
     readers = list(dict.fromkeys(p.meta.reader for p in parts))
     techniques = list(dict.fromkeys(p.meta.technique for p in parts if p.meta.technique))
-    digest = hashlib.sha256("+".join(p.meta.sha256 for p in parts).encode()).hexdigest()
+    digest = hashlib.sha256("+".join(p.meta.file_sha256() for p in parts).encode()).hexdigest()
     meta = RunMeta(
         source=" + ".join(p.meta.source for p in parts),
         reader="+".join(readers),

@@ -65,3 +65,13 @@ def test_prose_and_markdown_tables_are_not_claimed_as_csv(cli, tmp_path):
     result = cli("inspect", md)
     assert result.exit_code == 3
     assert "no reader recognises this file's content" in result.stderr
+
+
+def test_inspect_reports_the_files_sha256(cli):
+    import hashlib
+    import json
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "sample_runs" / "li-lzp-ltp_50C.mpr"
+    info = json.loads(cli("inspect", "--format", "json", sample).stdout)
+    assert info["sha256"] == hashlib.sha256(sample.read_bytes()).hexdigest()

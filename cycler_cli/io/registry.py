@@ -187,8 +187,7 @@ def read(path: Path | str, reader: str | None = None, columns: dict[str, str] | 
         ) from exc
     data.meta.source = str(path)
     data.meta.reader = chosen.name
-    if not data.meta.sha256:
-        data.meta.sha256 = sha256_of(path)
+    # meta.sha256 is filled on first use (RunMeta.file_sha256): hashing rereads the whole file
     skipped = sum(data.meta.rows_skipped.values())
     if skipped:  # the count travels with the analysis' warnings into every report
         reasons = ", ".join(f"{count} {reason}" for reason, count in data.meta.rows_skipped.items())
