@@ -4,6 +4,7 @@
     python benchmarks/batch.py --mode library    # run_items() in-process (no CLI start-up)
     python benchmarks/batch.py --runs 400 --jobs 1,2,4 --rounds 5
     python benchmarks/batch.py --jobs 1,2,dask2  # dask2: --executor dask on a 2-worker LocalCluster
+    python benchmarks/batch.py --interval-s 20   # the same runs sampled 3x as often (larger files)
 
 The runs are simulated (``cycler_cli.simulate``) and written once into
 ``benchmarks/_data/batch<N>/`` (git-ignored): three in four are Li | LZP | Li symmetric runs of
@@ -34,10 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "_data"
 
 
-def make_runs(directory: Path, n: int) -> Path:
-    """Write ``n`` simulated runs into ``directory`` (skipped when it already holds them)."""
+def make_runs(directory: Path, n: int, interval_s: float = 60.0) -> Path:
+    """Write ``n`` simulated runs into ``directory`` (skipped when it already holds them):
+    symmetric runs sampled every ``interval_s``, full cells every ``10 × interval_s``."""
     stamp = directory / ".complete"
-    if stamp.exists() and stamp.read_text() == str(n):
+    if stamp.exists() and stamp.read_text() == f"{n} {interval_s:g}":
         return directory
     sys.path.insert(0, str(ROOT))
     from cycler_cli.io.writers import write
@@ -46,11 +48,11 @@ def make_runs(directory: Path, n: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         if i % 4 == 3:
-            data = simulate_full(cycles=10, interval_s=600.0, retention_per_cycle=0.95 + 0.005 * (i % 9), seed=i)
+            data = simulate_full(cycles=10, interval_s=10 * interval_s, retention_per_cycle=0.95 + 0.005 * (i % 9), seed=i)
         else:
-            data = simulate_symmetric(interval_s=60.0, drift="linear", drift_per_100h=0.1 * (i % 7), seed=i)
+            data = simulate_symmetric(interval_s=interval_s, drift="linear", drift_per_100h=0.1 * (i % 7), seed=i)
         write(data, directory / f"run{i:04d}.{'csv' if i % 5 == 0 else 'mpr'}")
-    stamp.write_text(str(n))
+    stamp.write_text(f"{n} {interval_s:g}")
     return directory
 
 
@@ -97,6 +99,19 @@ def time_library(directory: Path, jobs: str) -> tuple[float, float, str]:
     return wall, time.process_time() - cpu0, text
 
 
+def _rows(directory: Path) -> int:
+    """Data rows in all the runs (read once; cached next to them)."""
+    cache = directory / ".rows"
+    if cache.exists():
+        return int(cache.read_text())
+    sys.path.insert(0, str(ROOT))
+    from cycler_cli.io import read
+
+    rows = sum(len(read(p)) for p in sorted(directory.glob("run*")))
+    cache.write_text(str(rows))
+    return rows
+
+
 def _burn(n: int) -> float:
     """Pure-Python arithmetic, no memory traffic: seconds it took."""
     t0 = time.perf_counter()
@@ -127,9 +142,14 @@ def main() -> None:
     parser.add_argument("--jobs", default="1,2")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mode", choices=("cli", "library"), default="cli")
+    parser.add_argument(
+        "--interval-s", type=float, default=60.0,
+        help="sampling interval of the symmetric runs (full cells: 10x); 60 = the size of sample_runs/, 20 = 3x the rows",
+    )
     args = parser.parse_args()
     jobs_list = [j.strip() for j in args.jobs.split(",")]
-    directory = make_runs(DATA / f"batch{args.runs}", args.runs)
+    name = f"batch{args.runs}" if args.interval_s == 60.0 else f"batch{args.runs}-{args.interval_s:g}s"
+    directory = make_runs(DATA / name, args.runs, args.interval_s)
     timer = time_cli if args.mode == "cli" else time_library
     if args.mode == "library":
         sys.path.insert(0, str(ROOT))
@@ -156,6 +176,8 @@ def main() -> None:
     result = {
         "mode": args.mode,
         "runs": args.runs,
+        "interval_s": args.interval_s,
+        "rows": _rows(directory),
         "rounds": args.rounds,
         "cpu_count": os.cpu_count(),
         "load_avg_1min_during": [round(x, 2) for x in loads],
