@@ -1,10 +1,11 @@
 """``cycler check``: judge runs against stability rules and exit with the CI contract.
 
-Parse options -> :func:`cycler_cli.config.load_config` -> :func:`cycler_cli.verdicts.check_files`
--> render (table, JSON or JUnit) -> exit code (0 pass/warn, 1 a verdict failed, 2 usage or
+Parse options -> :func:`cycler_cli.config.load_config` -> :func:`cycler_cli.cli_batch.run_check_batch`
+(files, folders and globs; runs in parallel, each judged as :func:`cycler_cli.verdicts.check_file`
+judges it; docs/batch.md) -> render (table, JSON, JUnit, or JSON Lines streamed) -> exit code (0 pass/warn, 1 a verdict failed, 2 usage or
 config error, 3 a file could not be read or judged, 4 internal error; with several files the
 largest code wins, and every file is still reported). Module level imports typer and the
-standard library only (start-up time).
+standard library only (start-up time; :mod:`cycler_cli.cli_batch` is such a module too).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from cycler_cli.cli_batch import Executor, ExecutorOpt, JobsOpt, JoinOpt, LinkOpt, QuietOpt, RecursiveOpt, SchedulerOpt
+
 
 class CellChoice(str, Enum):
     auto = "auto"
@@ -28,6 +31,7 @@ class CheckFormat(str, Enum):
     table = "table"
     json = "json"
     junit = "junit"
+    jsonl = "jsonl"
 
 
 def _split_ids(values: list[str] | None) -> list[str] | None:
@@ -60,7 +64,9 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     @_guard
     def check(
-        paths: Annotated[list[Path], typer.Argument(help="Cycler files to judge.", show_default=False)],
+        paths: Annotated[
+            list[Path], typer.Argument(help="Cycler files, folders or globs to judge (docs/batch.md).", show_default=False)
+        ],
         cell: Annotated[
             Optional[CellChoice], typer.Option("--cell", help="Cell type: auto (detect), symmetric (Li|Li) or full.")
         ] = None,
@@ -97,17 +103,28 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         format: Annotated[
-            CheckFormat, typer.Option("--format", "-f", help="table (terminal), json, or junit (XML for CI test reports).")
+            CheckFormat,
+            typer.Option(
+                "--format", "-f",
+                help="table (terminal), json, junit (XML for CI test reports) or jsonl (one line per file as it finishes).",
+            ),
         ] = CheckFormat.table,
         output: Annotated[
             Optional[Path],
             typer.Option("--output", "-o", help="Write the report to FILE; json/junit then also print the table on stdout."),
         ] = None,
+        recursive: RecursiveOpt = False,
+        jobs: JobsOpt = None,
+        executor: ExecutorOpt = Executor.process,
+        scheduler: SchedulerOpt = None,
+        quiet: QuietOpt = False,
+        link: LinkOpt = True,
+        join: JoinOpt = False,
     ) -> int:
         """Judge runs against stability rules: exit 0 pass/warn, 1 fail, 2 usage/config, 3 input, 4 internal."""
         from cycler_cli.config import load_config
         from cycler_cli.errors import ConfigError
-        from cycler_cli.verdicts import check_files
+        from cycler_cli.cli_batch import run_check_batch
 
         cfg = load_config(
             cli={
@@ -122,9 +139,15 @@ def register(app: typer.Typer) -> None:
             config_file=config,
             set_items=set_ or (),
         )
-        report = check_files(
-            paths, cfg, reader=reader, columns=columns, on_error=lambda r: _err(str(r.error)), raise_internal=bool(_state["debug"])
+        if format is CheckFormat.jsonl and output is not None:
+            raise ConfigError("--format jsonl streams to stdout", hint="drop --output, or use --format json")
+        report = run_check_batch(
+            paths, cfg, reader=reader, columns=columns, recursive=recursive, link=link, join=join, jobs=jobs,
+            executor=executor, scheduler=scheduler, quiet=quiet, stream=format is CheckFormat.jsonl,
+            on_error=lambda r: _err(str(r.error)), raise_internal=bool(_state["debug"]),
         )
+        if format is CheckFormat.jsonl:
+            return report.exit_code
         data = report.to_dict()
         if output is not None:
             try:

@@ -1,8 +1,10 @@
 """``cycler cycles FILE``: the per-cycle table and summary of one run (docs/cycles.md).
 
-Parse options -> ``cycler_cli.io.read`` -> ``cycler_cli.analysis.analyze`` -> render. Only typer
-and the standard library are imported at module level (start-up time); everything else is
-imported inside the command.
+Parse options -> ``cycler_cli.io.read`` -> ``cycler_cli.analysis.analyze`` -> render. Several
+files, folders or globs (or ``--format jsonl``) go to :func:`cycler_cli.cli_batch.cycles_batch`
+(docs/batch.md). Only typer and the standard library are imported at module level (start-up
+time; :mod:`cycler_cli.cli_batch` is such a module too); everything else is imported inside the
+command.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from cycler_cli.cli_batch import Executor, ExecutorOpt, JobsOpt, JoinOpt, LinkOpt, QuietOpt, RecursiveOpt, SchedulerOpt
+
 
 class CellType(str, Enum):
     auto = "auto"
@@ -26,16 +30,20 @@ class CyclesFormat(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+    jsonl = "jsonl"
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``cycles`` command to ``app``."""
-    from cycler_cli.cli import _guard
+    from cycler_cli.cli import _guard, _state
 
     @app.command("cycles")
     @_guard
     def cycles(
-        file: Annotated[Path, typer.Argument(help="The cycler file to analyse.", show_default=False)],
+        files: Annotated[
+            list[Path],
+            typer.Argument(help="The cycler file to analyse (or several files, folders, globs: docs/batch.md).", show_default=False),
+        ],
         cell: Annotated[
             CellType, typer.Option("--cell", help="auto (decide from the signal), symmetric (Li|SE|Li) or full.")
         ] = CellType.auto,
@@ -66,19 +74,44 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         format: Annotated[
-            CyclesFormat, typer.Option("--format", "-f", help="table (terminal), json (the full report) or csv (the rows).")
+            CyclesFormat,
+            typer.Option(
+                "--format", "-f",
+                help="table (terminal), json (the full report; a list for several runs), csv (the rows) or jsonl (one line per run as it finishes).",
+            ),
         ] = CyclesFormat.table,
         output: Annotated[
             Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")
         ] = None,
+        recursive: RecursiveOpt = False,
+        jobs: JobsOpt = None,
+        executor: ExecutorOpt = Executor.process,
+        scheduler: SchedulerOpt = None,
+        quiet: QuietOpt = False,
+        link: LinkOpt = True,
+        join: JoinOpt = False,
     ) -> int:
         """Per-cycle table and summary: capacities, CE, retention (full cells) or overpotential, ASR, drift, shorts (symmetric)."""
         from cycler_cli.analysis import analyze
         from cycler_cli.errors import ConfigError
-        from cycler_cli.io import read
+        from cycler_cli.batch import read_run
+        from cycler_cli.cli_batch import collect_runs, cycles_batch
 
+        runs, _ = collect_runs(
+            files, recursive=recursive, link=link, join=join, quiet=quiet, jobs=jobs if executor is Executor.process else 1
+        )
+        options = dict(
+            cell=cell.value, mass_mg=mass_mg, area_cm2=area_cm2, reference_cycle=reference_cycle,
+            thickness_mm=thickness_mm, conductivity_s_cm=conductivity_s_cm,
+        )
+        if len(runs) > 1 or format is CyclesFormat.jsonl:
+            return cycles_batch(
+                runs, options, format=format.value, output=output, reader=reader, columns=columns, jobs=jobs,
+                executor=executor, scheduler=scheduler, quiet=quiet, raise_internal=bool(_state["debug"]),
+            )
+        (run,) = runs
         report = analyze(
-            read(file, reader=reader, columns=columns),
+            read_run(run, reader=reader, columns=columns),
             cell=cell.value,
             mass_mg=mass_mg,
             area_cm2=area_cm2,
