@@ -163,12 +163,7 @@ def test_real_mpr_cut_at_20_positions_reads_its_complete_records(realdata, tmp_p
 
 @pytest.mark.parametrize(
     ("relpath", "header_lines"),
-    [
-        pytest.param("battery-data-toolkit/arbin_example.csv", 1,
-                     marks=pytest.mark.xfail(strict=True, reason="tabular reads a cut last line padded with NaN")),
-        pytest.param("beep/PredictionDiagnostics_000151_test.052", 2,
-                     marks=pytest.mark.xfail(strict=True, reason="tabular reads a cut last line padded with NaN")),
-    ],
+    [("battery-data-toolkit/arbin_example.csv", 1), ("beep/PredictionDiagnostics_000151_test.052", 2)],
 )
 def test_real_csv_cut_at_20_positions_reads_its_complete_lines(realdata, tmp_path, relpath, header_lines):
     raw = (realdata / relpath).read_bytes()
@@ -454,3 +449,59 @@ def test_pathological_text_ends_quickly(tmp_path, name, content):
     t0 = time.perf_counter()
     _outcome(path)
     assert time.perf_counter() - t0 < 5.0
+
+
+# ------------------------------------------------------------------ damaged files behind third-party libraries
+
+
+@pytest.mark.parametrize(
+    ("relpath", "damage"),
+    [
+        ("navani/test.ndax", "truncate"),  # zipfile.BadZipFile inside NewareNDA
+        ("navani/test.ndax", "flip-deflate"),  # zlib.error inside NewareNDA
+        ("navani/test.nda", "rename-ndax"),  # an .nda under a name NewareNDA rejects (TypeError)
+        ("navani/bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx", "flip-deflate"),  # calamine XML errors
+    ],
+)
+def test_damaged_binary_exports_exit_3(realdata, tmp_path, relpath, damage):
+    pytest.importorskip("NewareNDA") if relpath.endswith((".nda", ".ndax")) else pytest.importorskip("python_calamine")
+    raw = bytearray((realdata / relpath).read_bytes())
+    name = Path(relpath).name
+    if damage == "truncate":
+        raw = raw[: len(raw) // 2]
+    elif damage == "flip-deflate":
+        for at in range(len(raw) // 4, len(raw) * 3 // 4, 997):  # inside the compressed members
+            raw[at] ^= 0x55
+    elif damage == "rename-ndax":
+        name = "foreign.mgr"
+    path = tmp_path / name
+    path.write_bytes(bytes(raw))
+    result = _outcome(path)
+    if damage == "rename-ndax":
+        return  # the content is still a Neware file: read by content, or refused with one line
+    assert isinstance(result, InputError)
+
+
+def test_a_vendor_csv_cut_inside_its_last_line_skips_it_and_says_so(tmp_path):
+    rows = _cycling_rows()
+    text = "time_s,voltage_v,current_a\n" + "".join(r + "\n" for r in rows)
+    path = tmp_path / "run.csv"
+    path.write_text(text[: text.rindex(",")])  # the last line lost its current
+    result = _outcome(path)
+    assert isinstance(result, CyclingData)
+    assert result.meta.rows_read == len(rows) - 1
+    assert result.meta.rows_skipped == {"partial last line (the file ends inside it)": 1}
+    assert any("ends inside its last line" in w for w in result.meta.warnings)
+    path.write_text(text.rstrip("\n"))  # complete, only the final line end missing: read
+    assert _outcome(path).meta.rows_read == len(rows)
+
+
+def test_one_point_with_current_is_not_called_a_rest():
+    from cycler_cli.analysis import analyze
+    from cycler_cli.errors import NoDataError
+    from cycler_cli.model import RunMeta, build_frame
+
+    frame = build_frame({"time_s": [0.0], "voltage_v": [3.7], "current_a": [0.001], "cycle": [1], "half_cycle": [1], "step": [0]})
+    with pytest.raises(NoDataError) as info:
+        analyze(CyclingData(frame, RunMeta(source="one.csv", reader="test")))
+    assert "every point is a rest" not in info.value.message and "too few" in info.value.message

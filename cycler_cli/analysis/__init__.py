@@ -100,8 +100,16 @@ def analyze(
     control_mode = data.column("control_mode") if "control_mode" in data.frame.columns else None
     seg = segment_run(data.column("time_s"), data.column("voltage_v"), data.column("current_a"), control_mode)
     if seg.n_half == 0:
+        current_a = data.column("current_a")
+        flowing = int(np.count_nonzero(np.abs(np.where(np.isfinite(current_a), current_a, 0.0)) > seg.threshold_a))
+        problem = (
+            f"no half-cycle to analyse: the {flowing} point(s) with current are too few or too short-lived "
+            "to be a half-cycle, so there are no cycles"
+            if flowing
+            else "no current flows in this run (every point is a rest), so there are no cycles"
+        )
         raise NoDataError(
-            "no current flows in this run (every point is a rest), so there are no cycles",
+            problem,
             path=meta.source,
             hint="`cycler cycles` needs a galvanostatic cycling run; check the current column with `cycler inspect`",
         )

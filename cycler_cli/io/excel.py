@@ -76,6 +76,16 @@ def _candidate_sheets(names: list[str]) -> list[str]:
     return [n for n in names if not _SUMMARY.match(n.strip())] or names
 
 
+def _sheet(pd, book, path: Path, sheet: str, **kwargs):
+    """One sheet through calamine; a damaged sheet (bad XML, a corrupt deflate stream) raises
+    calamine's own error types, turned into :class:`CorruptFileError` here."""
+    try:
+        return pd.read_excel(book, sheet_name=sheet, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - calamine's errors have no common base to name
+        raise CorruptFileError(f"sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc})", path=str(path),
+                               hint="open and re-save it in Excel, or export CSV from the cycler software") from exc
+
+
 def read_excel(path: Path):
     """Canonical data from the data sheets of a cycler workbook (see module docstring)."""
     try:
@@ -96,7 +106,7 @@ def read_excel(path: Path):
     parts = []
     used = []
     for sheet in _candidate_sheets([str(n) for n in book.sheet_names]):
-        top = pd.read_excel(book, sheet_name=sheet, header=None, nrows=30)
+        top = _sheet(pd, book, path, sheet, header=None, nrows=30)
         for row_index in range(len(top)):
             fields = [str(v) for v in top.iloc[row_index].tolist() if pd.notna(v)]
             spec = next((s for s in _specs() if tabular.matches(s, tabular.header_names(fields))), None)
@@ -107,7 +117,7 @@ def read_excel(path: Path):
         if chosen_spec is not None and spec is not chosen_spec:
             continue
         chosen_spec = spec
-        frame = pd.read_excel(book, sheet_name=sheet, header=row_index)
+        frame = _sheet(pd, book, path, sheet, header=row_index)
         parts.append(frame)
         used.append(sheet)
     if chosen_spec is None:

@@ -179,7 +179,7 @@ def read_nda(path: Path):
         ) from exc
     try:
         frame = NewareNDA.read(str(path))
-    except (ValueError, KeyError, IndexError, EOFError, OSError, NotImplementedError, AssertionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - NewareNDA raises TypeError, zipfile.BadZipFile, zlib.error, ...
         from cycler_cli.errors import CorruptFileError
 
         raise CorruptFileError(f"NewareNDA cannot read it ({type(exc).__name__}: {exc})", path=str(path),

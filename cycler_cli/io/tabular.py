@@ -294,6 +294,9 @@ def read_text_table(
         source, extra = path, {"skiprows": header_index + 1, "encoding": read_encoding}
     frame, skipped_lines = _parse(source, common, extra)
     data_lines = len(frame) + skipped_lines
+    cut_last = len(frame) > 0 and _ends_inside_short_line(path, read_encoding, sep, usual, text_filter)
+    if cut_last:  # pandas pads a short line with NaN: a line the file ends inside is not a row
+        frame = frame.iloc[:-1]
     # rename instead of selecting: no copy of the parsed block; duplicate headers made unique
     seen: dict[str, int] = {}
     names_out = []
@@ -315,7 +318,40 @@ def read_text_table(
     meta.extra["ignored_columns"] = [h for h in header_fields if h and _key_for(spec, h) is None]
     if skipped_lines:
         meta.rows_skipped["line with the wrong number of fields"] = skipped_lines
+    if cut_last:
+        meta.rows_skipped[PARTIAL_LAST_LINE] = 1
+        meta.warnings.append("the file ends inside its last line (cut, or still being written): that line is skipped")
     return RawTable(frame=frame, header=header_fields, meta=meta, preamble=preamble, data_lines=data_lines)
+
+
+PARTIAL_LAST_LINE = "partial last line (the file ends inside it)"
+
+
+def _ends_inside_short_line(path: Path, encoding: str, sep: str, width: int, text_filter) -> bool:
+    """Does the file end inside a line (no line end) that has fewer fields than the data lines?
+    That is a record cut in two (a run still being written); a complete last line without a
+    line end is common and is read. Only the file's last 64 KiB are looked at."""
+    import csv
+
+    with open(path, "rb") as fh:
+        size = fh.seek(0, 2)
+        start = max(0, size - 65536)
+        if encoding.startswith("utf-16"):
+            start += start % 2
+        fh.seek(start)
+        tail = fh.read()
+    if not tail or tail.endswith(b"\n") or tail.endswith(b"\n\x00"):
+        return False
+    text = tail.decode(encoding, errors="replace")
+    if "\n" not in text and start > 0:
+        return False  # a last line longer than 64 KiB: not a record
+    last = text.rsplit("\n", 1)[-1]
+    if text_filter is not None:
+        last = text_filter(last)
+    if not last.strip():
+        return False
+    fields = len(next(csv.reader([last], delimiter=sep))) if '"' in last else last.count(sep) + 1
+    return fields < width
 
 
 def _parse(source, common: dict, extra: dict):
