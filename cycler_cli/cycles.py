@@ -27,10 +27,12 @@ def current_threshold(current_a: np.ndarray) -> float:
 
     The 99th percentile rather than the maximum, so a single spike does not raise the
     threshold above a real low-current step."""
-    finite = np.abs(current_a[np.isfinite(current_a)])
+    current_a = np.asarray(current_a)
+    finite = current_a[np.isfinite(current_a)]  # a fresh array: abs and the percentile work in it
     if finite.size == 0:
         return 1e-15
-    return max(RELATIVE_THRESHOLD * float(np.percentile(finite, 99)), 1e-15)
+    np.abs(finite, out=finite)
+    return max(RELATIVE_THRESHOLD * float(np.percentile(finite, 99, overwrite_input=True)), 1e-15)
 
 
 def direction(current_a: np.ndarray, threshold_a: float | None = None) -> np.ndarray:
@@ -38,10 +40,10 @@ def direction(current_a: np.ndarray, threshold_a: float | None = None) -> np.nda
     current_a = np.asarray(current_a, dtype=np.float64)
     if threshold_a is None:
         threshold_a = current_threshold(current_a)
-    out = np.zeros(current_a.shape, dtype=np.int8)
+    # two bool masks viewed as int8 (0/1): no int64 or float temporaries; NaN compares False
     with np.errstate(invalid="ignore"):
-        out[current_a > threshold_a] = 1
-        out[current_a < -threshold_a] = -1
+        out = np.greater(current_a, threshold_a).view(np.int8)
+        out -= np.less(current_a, -threshold_a).view(np.int8)
     return out
 
 
@@ -50,20 +52,32 @@ def label_half_cycles(current_a: np.ndarray, threshold_a: float | None = None) -
 
     A new half-cycle starts at every point whose direction differs from the last non-rest
     direction before it."""
-    sign = direction(current_a, threshold_a)
+    return half_cycles_from_sign(direction(current_a, threshold_a))[0]
+
+
+def half_cycles_from_sign(sign: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`label_half_cycles` from a direction array (int8 -1/0/+1), with what it finds on the way.
+
+    Returns ``(half_cycle int64 per point, on int64 indices of the non-rest points, starts)``,
+    where ``on[starts]`` are the first points of half-cycles 1, 2, ... (so ``starts`` indexes
+    ``on``). One pass over the on-points' signs; no per-point fill of the last direction."""
     n = sign.size
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    pos = np.where(sign != 0, np.arange(n), -1)
-    np.maximum.accumulate(pos, out=pos)
-    filled = np.where(pos >= 0, sign[np.clip(pos, 0, None)], 0)
-    starts = np.empty(n, dtype=bool)
-    starts[0] = filled[0] != 0
-    starts[1:] = (filled[1:] != filled[:-1]) & (filled[1:] != 0)
-    return np.cumsum(starts, dtype=np.int64)
+    on = np.flatnonzero(sign)
+    s = sign[on]
+    change = np.empty(s.size, dtype=bool)
+    if s.size:
+        change[0] = True
+        np.not_equal(s[1:], s[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    half = np.zeros(n, dtype=np.int64)
+    half[on[starts]] = 1
+    np.cumsum(half, out=half)
+    return half, on, starts
 
 
 def label_cycles(half_cycle: np.ndarray) -> np.ndarray:
     """Cycle index from half-cycle index: ``ceil(h / 2)`` (0 stays 0)."""
-    half_cycle = np.asarray(half_cycle, dtype=np.int64)
-    return (half_cycle + 1) // 2
+    out = np.array(half_cycle, dtype=np.int64)  # a copy, worked in place
+    out += 1
+    np.right_shift(out, 1, out=out)  # floor((h + 1) / 2), an arithmetic shift on int64
+    return out

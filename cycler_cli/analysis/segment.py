@@ -33,11 +33,12 @@ back to the previous half-cycle (a cumulative column has already put the charge 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from cycler_cli.cycles import current_threshold, label_cycles, label_half_cycles
+from cycler_cli.cycles import current_threshold, half_cycles_from_sign, label_cycles
 
 MIN_SEGMENT_POINTS = 2
 MIN_SEGMENT_CHARGE_SHARE = 1e-3
@@ -53,7 +54,6 @@ class Segments:
     current_a: np.ndarray
     sign: np.ndarray  # int8 per point after cleaning: +1 charge, -1 discharge, 0 rest
     half_cycle: np.ndarray  # int64 per point, 0 before the first current
-    cycle: np.ndarray  # int64 per point
     threshold_a: float
     spurious_segments: int
     # per half-cycle (length n_half)
@@ -65,86 +65,108 @@ class Segments:
     last: np.ndarray  # index of the half-cycle's last point (rests included)
     charge_ah: np.ndarray  # |charge| in the half-cycle's own direction, Ah (positive)
     energy_wh: np.ndarray  # |energy| in the half-cycle's own direction, Wh
+    #: intervals where time goes backwards (counted before they are zeroed); None if not counted
+    time_backwards: int | None = field(default=None)
 
     @property
     def n_half(self) -> int:
         return int(self.hc_sign.size)
 
-    @property
+    @cached_property
     def on(self) -> np.ndarray:
         return self.sign != 0
+
+    @cached_property
+    def cycle(self) -> np.ndarray:
+        """int64 cycle per point (computed on first use: the analysis itself needs only hc_cycle)."""
+        return label_cycles(self.half_cycle)
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start indices and lengths of maximal runs of equal values."""
     n = values.size
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(values)) + 1))
+    starts = np.flatnonzero(values[1:] != values[:-1])
+    starts += 1
+    starts = np.concatenate(([0], starts))
     lengths = np.diff(np.concatenate((starts, [n])))
     return starts, lengths
 
 
-def _point_weights_s(time_s: np.ndarray) -> np.ndarray:
-    """Time each point stands for, s: half the interval on each side (midpoint rule)."""
+def _clean_dt(time_s: np.ndarray) -> tuple[np.ndarray, int]:
+    """``Δt`` per interval with non-finite and non-positive steps set to 0, and the number of
+    intervals where time goes backwards (``Δt < 0``)."""
     dt = np.diff(time_s)
-    dt = np.where(np.isfinite(dt) & (dt > 0), dt, 0.0)
-    w = np.zeros(time_s.size)
-    w[:-1] += dt / 2
-    w[1:] += dt / 2
+    backwards = int(np.count_nonzero(dt < 0))
+    bad = dt > 0
+    bad &= dt < np.inf  # NaN compares False in both
+    np.logical_not(bad, out=bad)
+    dt[bad] = 0.0
+    return dt, backwards
+
+
+def _point_weights_s(time_s: np.ndarray, dt: np.ndarray | None = None) -> np.ndarray:
+    """Time each point stands for, s: half the interval on each side (midpoint rule).
+
+    ``dt``: the cleaned intervals (:func:`_clean_dt`) when the caller has them already."""
+    if dt is None:
+        dt = _clean_dt(time_s)[0]
+    w = np.empty(time_s.size)
+    if w.size:
+        w[-1] = 0.0
+        np.divide(dt, 2, out=w[:-1])
+        w[1:] += w[:-1]  # numpy buffers the overlapping operands: w[i] += half dt[i-1]
     return w
 
 
+def _abs_finite(values: np.ndarray) -> np.ndarray:
+    """``|values|`` with non-finite values as 0, in one new array."""
+    out = np.abs(values)
+    out[~(out < np.inf)] = 0.0  # NaN and inf
+    return out
+
+
 def clean_sign(
-    time_s: np.ndarray, current_a: np.ndarray, control_mode: np.ndarray | None = None
+    time_s: np.ndarray,
+    current_a: np.ndarray,
+    control_mode: np.ndarray | None = None,
+    *,
+    abs_i: np.ndarray | None = None,
+    dt: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int]:
     """Direction per point after removing rests by mode and spurious runs.
 
-    Returns ``(sign int8, threshold_a, number of spurious runs set to rest)``."""
+    ``abs_i`` (``|I|``, non-finite as 0) and ``dt`` (cleaned intervals) may be passed when the
+    caller has them. Returns ``(sign int8, threshold_a, number of spurious runs set to rest)``."""
     current_a = np.asarray(current_a, dtype=np.float64)
     threshold = current_threshold(current_a)
-    finite_i = np.where(np.isfinite(current_a), current_a, 0.0)
-    sign = np.zeros(current_a.size, dtype=np.int8)
-    sign[finite_i > threshold] = 1
-    sign[finite_i < -threshold] = -1
+    if abs_i is None:
+        abs_i = _abs_finite(current_a)
+    # on = |I| > threshold with NaN and inf as rest; then -1 where the current is negative
+    on = np.greater(abs_i, threshold)
+    neg = np.less(current_a, 0.0)
+    neg &= on
+    sign = on.view(np.int8)
+    sign -= neg.view(np.int8)
+    sign -= neg.view(np.int8)
+    del neg
     if control_mode is not None:
         sign[np.asarray(control_mode) == MODE_REST] = 0
     if sign.size == 0:
         return sign, threshold, 0
     starts, lengths = _runs(sign)
     run_sign = sign[starts]
-    charge = np.add.reduceat(np.abs(finite_i) * _point_weights_s(time_s), starts)
     nonzero = run_sign != 0
     if not nonzero.any():
         return sign, threshold, 0
+    point_q = _point_weights_s(time_s, dt)
+    point_q *= abs_i
+    charge = np.add.reduceat(point_q, starts)
+    del point_q
     biggest = float(charge[nonzero].max())
     spurious = nonzero & ((lengths < MIN_SEGMENT_POINTS) | (charge < MIN_SEGMENT_CHARGE_SHARE * biggest))
     if spurious.any():
-        run_of_point = np.repeat(np.arange(starts.size), lengths)
-        sign[spurious[run_of_point]] = 0
+        sign[np.repeat(spurious, lengths)] = 0
     return sign, threshold, int(np.count_nonzero(spurious))
-
-
-def _assign_intervals(
-    half_cycle: np.ndarray, hc_sign_full: np.ndarray, part_pos: np.ndarray, part_neg: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sum per-interval positive/negative parts into half-cycles (see module docstring).
-
-    ``hc_sign_full[h]`` is the sign of half-cycle ``h`` (index 0 = leading rest, sign 0).
-    Returns per-half-cycle sums (length ``len(hc_sign_full)``) of the positive and negative parts.
-    """
-    n_slots = hc_sign_full.size
-    lab = half_cycle[1:]
-    first = half_cycle[1:] != half_cycle[:-1]
-    s = hc_sign_full[lab]
-    prev = np.clip(lab - 1, 0, None)
-    to_pos = np.where(s == 1, lab, np.where(first & (s == -1), prev, -1))
-    to_neg = np.where(s == -1, lab, np.where(first & (s == 1), prev, -1))
-    pos = np.bincount(to_pos[to_pos >= 0], weights=part_pos[to_pos >= 0], minlength=n_slots)
-    neg = np.bincount(to_neg[to_neg >= 0], weights=part_neg[to_neg >= 0], minlength=n_slots)
-    return pos[:n_slots], neg[:n_slots]
-
-
-def _own_direction(hc_sign_full: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    return np.where(hc_sign_full == 1, pos, np.where(hc_sign_full == -1, neg, 0.0))[1:]
 
 
 def segment_run(
@@ -159,36 +181,49 @@ def segment_run(
     time_s = np.asarray(time_s, dtype=np.float64)
     voltage_v = np.asarray(voltage_v, dtype=np.float64)
     current_a = np.asarray(current_a, dtype=np.float64)
-    sign, threshold, spurious = clean_sign(time_s, current_a, control_mode)
-    n = sign.size
-    half_cycle = label_half_cycles(sign.astype(np.float64), 0.5) if n else np.zeros(0, np.int64)
-    cycle = label_cycles(half_cycle)
-    n_half = int(half_cycle.max()) if n else 0
+    n = time_s.size
+    dt, backwards = _clean_dt(time_s) if n else (np.zeros(0), 0)
+    abs_i = _abs_finite(current_a)
+    sign, threshold, spurious = clean_sign(time_s, current_a, control_mode, abs_i=abs_i, dt=dt)
+    # labels, on-points and half-cycle starts in one pass (cycler_cli.cycles)
+    half_cycle, idx_on, group_start = half_cycles_from_sign(sign)
+    n_half = int(group_start.size)
 
-    idx_on = np.flatnonzero(sign != 0)
-    hc_on = half_cycle[idx_on]
     # on-current points of one half-cycle are contiguous in idx_on (labels never decrease)
-    group_start = np.concatenate(([0], np.flatnonzero(np.diff(hc_on)) + 1)) if idx_on.size else np.zeros(0, int)
     group_end = np.concatenate((group_start[1:], [idx_on.size])) - 1 if idx_on.size else np.zeros(0, int)
     first_on = idx_on[group_start]
     last_on = idx_on[group_end]
+    del idx_on
     step_end = np.minimum(last_on + 1, max(n - 1, 0))
     hc_sign = sign[first_on].astype(np.int8)
-    hc_cycle = cycle[first_on] if n_half else np.zeros(0, np.int64)
+    hc_cycle = (np.arange(1, n_half + 1, dtype=np.int64) + 1) // 2  # cycle = ceil(h / 2)
     # a half-cycle's last point is the one before the next half-cycle's first on-point
     last = np.concatenate((first_on[1:] - 1, [n - 1])) if n_half else np.zeros(0, np.int64)
 
     if n >= 2 and n_half:
-        dt = np.diff(time_s)
-        dt = np.where(np.isfinite(dt) & (dt > 0), dt, 0.0)
-        abs_i = np.abs(np.where(np.isfinite(current_a), current_a, 0.0))
-        abs_p = np.abs(np.where(np.isfinite(voltage_v), voltage_v, 0.0)) * abs_i
-        inside = (sign[1:] != 0) & (sign[1:] == sign[:-1])  # both ends on, same direction
-        lab = half_cycle[1:][inside] - 1
-        q = 0.5 * (abs_i[:-1] + abs_i[1:]) * dt
-        e = 0.5 * (abs_p[:-1] + abs_p[1:]) * dt
-        charge_ah = np.bincount(lab, weights=q[inside], minlength=n_half)[:n_half] / 3600.0
-        energy_wh = np.bincount(lab, weights=e[inside], minlength=n_half)[:n_half] / 3600.0
+        inside = sign[1:] != 0
+        inside &= sign[1:] == sign[:-1]  # both ends on, same direction
+        np.logical_not(inside, out=inside)  # now: the intervals that are not counted
+        lab = half_cycle[1:]
+        slots = n_half + 1
+        # trapezoids 0.5 (|x_i| + |x_(i+1)|) dt, in place; uncounted intervals weigh 0, so
+        # the per-half-cycle sums add the same terms in the same order as summing only the
+        # counted ones
+        q = np.add(abs_i[:-1], abs_i[1:])
+        q *= 0.5
+        q *= dt
+        q[inside] = 0.0
+        charge_ah = np.bincount(lab, weights=q, minlength=slots)[1:slots] / 3600.0
+        del q
+        abs_p = _abs_finite(voltage_v)
+        abs_p *= abs_i
+        e = np.add(abs_p[:-1], abs_p[1:])
+        del abs_p
+        e *= 0.5
+        e *= dt
+        e[inside] = 0.0
+        energy_wh = np.bincount(lab, weights=e, minlength=slots)[1:slots] / 3600.0
+        del e
     else:
         charge_ah = np.zeros(n_half)
         energy_wh = np.zeros(n_half)
@@ -199,17 +234,17 @@ def segment_run(
         current_a=current_a,
         sign=sign,
         half_cycle=half_cycle,
-        cycle=cycle,
         threshold_a=threshold,
         spurious_segments=spurious,
         hc_sign=hc_sign,
-        hc_cycle=np.asarray(hc_cycle, dtype=np.int64),
+        hc_cycle=hc_cycle,
         first_on=first_on,
         last_on=last_on,
         step_end=step_end,
         last=np.asarray(last, dtype=np.int64),
         charge_ah=charge_ah,
         energy_wh=energy_wh,
+        time_backwards=backwards,
     )
 
 
@@ -218,18 +253,38 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
 
     Increments ``Δ(charge_ah)`` over intervals with at least one on-current end are split into
     their positive and negative parts and assigned to half-cycles (module docstring), so the two
-    agree when the file's column is the integral of its current. NaN increments count as 0."""
+    agree when the file's column is the integral of its current. NaN increments count as 0.
+
+    Only the part in a half-cycle's own direction is kept, so each interval contributes
+    ``max(s·Δq, 0)`` to the half-cycle ``s`` it ends in; the first interval of a half-cycle also
+    hands its part in the previous direction back to the previous half-cycle (added after that
+    half-cycle's own intervals, the order they come in)."""
     n_half = seg.n_half
     if n_half == 0 or seg.half_cycle.size < 2:
         return np.zeros(n_half)
     dq = np.diff(np.asarray(charge_ah, dtype=np.float64))
     # rest-to-rest increments are the instrument integrating its offset during open circuit
     # (EC-Lab's (Q-Qo) drifts there); the integral leaves rests out, so the check does too
-    touches_on = (seg.sign[1:] != 0) | (seg.sign[:-1] != 0)
-    dq = np.where(np.isfinite(dq) & touches_on, dq, 0.0)
+    on = seg.on
+    drop = on[1:] | on[:-1]
+    drop &= dq < np.inf
+    drop &= dq > -np.inf  # finite (NaN compares False)
+    np.logical_not(drop, out=drop)
+    dq[drop] = 0.0
+    del drop
+    lab = seg.half_cycle[1:]
     hc_sign_full = np.concatenate(([0], seg.hc_sign)).astype(np.int8)
-    pos, neg = _assign_intervals(seg.half_cycle, hc_sign_full, np.clip(dq, 0, None), np.clip(-dq, 0, None))
-    return _own_direction(hc_sign_full, pos, neg)
+    own = hc_sign_full[lab] * dq  # the increment in the direction of the half-cycle it ends in
+    np.maximum(own, 0.0, out=own)
+    slots = n_half + 1
+    out = np.bincount(lab, weights=own, minlength=slots)[1:slots]
+    del own
+    if n_half >= 2:
+        # first interval of half-cycle k+1 ends at first_on[k]; its part in half-cycle k's
+        # direction belongs to k (half-cycles alternate in direction)
+        back = seg.hc_sign[:-1] * dq[seg.first_on[1:] - 1]
+        out[:-1] += np.maximum(back, 0.0)
+    return out
 
 
 def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
