@@ -37,8 +37,9 @@ def _err(line: str) -> None:
     """One red line on stderr (plain text when stderr is not a terminal)."""
     if sys.stderr.isatty():
         from rich.console import Console
+        from rich.markup import escape  # a hint such as pip install 'cycler-cli[plot]' is not markup
 
-        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {line}", markup=True, soft_wrap=True)
+        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(line)}", markup=True, soft_wrap=True)
     else:
         print(f"error: {line}", file=sys.stderr)
 

@@ -55,10 +55,15 @@ PathsArg = Annotated[
 ]
 RecursiveOpt = Annotated[bool, typer.Option("--recursive", "-r", help="Look in sub-folders too (and let ** in globs match them).")]
 JobsOpt = Annotated[
-    Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: the machine's cores; 1 = none).", show_default=False)
+    Optional[int],
+    typer.Option(
+        "--jobs", "-j",
+        help="Worker processes (default: the machine's cores; none for one run or under 8 MB of files; 1 = none).",
+        show_default=False,
+    ),
 ]
 ExecutorOpt = Annotated[
-    Executor, typer.Option("--executor", help="process (this machine) or dask (a Dask cluster; pip install 'cycler-cli[dask]').")
+    Executor, typer.Option("--executor", help="process (this machine) or dask (a Dask cluster; needs the dask extra, docs/scale.md).")
 ]
 SchedulerOpt = Annotated[
     Optional[str],
