@@ -68,33 +68,41 @@ def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] 
     dq = _first(columns, DQ_COLUMNS)
     from_dq = None
     if dq is not None:
-        dq_mah = np.asarray(columns[dq], dtype=np.float64)
-        dt = np.diff(time_s, prepend=np.nan)
+        # dq × 3600 / Δt where Δt > 0, else NaN; worked in place (one new array besides Δt)
+        dt = np.empty(time_s.size)
+        dt[:1] = np.nan
+        np.subtract(time_s[1:], time_s[:-1], out=dt[1:])
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            from_dq = np.where(dt > 0, dq_mah * 3600.0 / dt, np.nan)
+            from_dq = np.multiply(columns[dq], 3600.0, dtype=np.float64)
+            from_dq /= dt
+        from_dq[~(dt > 0)] = np.nan
+        del dt
     if mode is not None and control is not None:
         mode = np.asarray(mode)
-        current = np.asarray(columns[control], dtype=np.float64).copy()
+        current = np.array(columns[control], dtype=np.float64)  # a copy, filled in place
         cc = mode == MODE_CC
         how_cc = f"{control} where mode is galvanostatic"
         if from_dq is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = from_dq[cc] / current[cc]
             ratio = ratio[np.isfinite(ratio)]
-            if ratio.size and abs(float(np.median(ratio)) - 1.0) > SET_POINT_TOLERANCE:
-                current[cc] = from_dq[cc]
+            median = float(np.median(ratio, overwrite_input=True)) if ratio.size else 1.0
+            del ratio
+            if abs(median - 1.0) > SET_POINT_TOLERANCE:
+                np.copyto(current, from_dq, where=cc)
                 how_cc = (
                     f"{dq} / time step where mode is galvanostatic ({control} disagrees with it by a "
-                    f"median factor {float(np.median(ratio)):.3g})"
+                    f"median factor {median:.3g})"
                 )
-        other = ~cc
+        other = np.logical_not(cc, out=cc)
         if from_dq is not None:
-            current[other] = from_dq[other]
+            np.copyto(current, from_dq, where=other)
             how = f"{how_cc}, {dq} / time step elsewhere"
         else:
-            current[other] = np.nan
+            np.copyto(current, np.nan, where=other)
             how = f"{how_cc} (no charge column for other points)"
-        current[mode == MODE_REST] = 0.0
+        np.equal(mode, MODE_REST, out=other)
+        np.copyto(current, 0.0, where=other)
         return current, how
     if from_dq is not None:
         if mode is not None:
@@ -131,7 +139,7 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
 
     iname = _first(columns, CURRENT_PRIORITY)
     if iname is not None:
-        current_ma = np.asarray(columns[iname], dtype=np.float64)
+        out["current_a"] = np.asarray(columns[iname], dtype=np.float64) / 1000.0
         info.append(ColumnInfo("current_a", iname, "mA"))
     else:
         derived = derive_current_ma(columns) if n else (np.zeros(0), "empty run")
@@ -146,11 +154,10 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         if missing:
             meta.warnings.append(f"{missing} of {n} points have no current (no current column, set point or time step to derive it from)")
         info.append(ColumnInfo("current_a", f"derived: {how}", "mA"))
-    out["current_a"] = current_ma / 1000.0
+        current_ma /= 1000.0  # derived: our own array, scaled in place
+        out["current_a"] = current_ma
 
     half_file = columns.get("half cycle")
-    cycle_file = columns.get("cycle number")
-    derived_half = label_half_cycles(out["current_a"])
     if half_file is not None and n and np.ptp(np.asarray(half_file)) > 0:
         # EC-Lab counts half-cycles from 0 (the opening rest shares 0 with the first step);
         # the project counts from 1 (cycler_cli.cycles), so shift by one. The opening rest stays
@@ -158,13 +165,15 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         # .mpr (derived current, 0 on the first point) and the .mpt (printed <I>) disagree.
         # EC-Lab's own ``cycle number`` (only in exports, counted charge-first) is not used:
         # cycle = ceil(half_cycle / 2) in every BioLogic file, so both formats get the same cycles.
-        half = np.asarray(half_file, dtype=np.int64) + 1
+        half = np.array(half_file, dtype=np.int64)
+        half += 1
         out["half_cycle"] = half
         out["cycle"] = label_cycles(half)
         info.append(ColumnInfo("half_cycle", "half cycle + 1", ""))
         info.append(ColumnInfo("cycle", "derived: ceil((half cycle + 1) / 2)", ""))
         meta.cycle_source = "file"
-    else:
+    else:  # derived only here: the labels of the current's sign are not needed otherwise
+        derived_half = label_half_cycles(out["current_a"])
         out["half_cycle"] = derived_half
         out["cycle"] = label_cycles(derived_half)
         info.append(ColumnInfo("half_cycle", "derived: sign of current", ""))
