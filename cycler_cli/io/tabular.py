@@ -14,7 +14,7 @@ This module owns what every non-BioLogic reader does the same way:
   the field separator (tab, ``;`` or ``,``) and the decimal comma;
 * **row accounting**: every line after the header is either a row of the frame or counted in
   ``meta.rows_skipped`` under a reason (blank line, repeated header, non-numeric value, wrong
-  number of fields), so ``rows_read + sum(rows_skipped) == data lines in the file``;
+  number of fields, a last line the file ends inside with fewer fields), so ``rows_read + sum(rows_skipped) == data lines in the file``;
 * **sign and charge**: the current sign is taken from a state column when the file's current
   is unsigned (Maccor), and checked against it when signed (a file whose current is negative on
   charge steps is flipped, with a warning); ``charge_ah`` is rebuilt from the file's own
