@@ -83,8 +83,9 @@ def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] 
         cc = mode == MODE_CC
         how_cc = f"{control} where mode is galvanostatic"
         if from_dq is not None:
+            ratio = from_dq[cc]
             with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = from_dq[cc] / current[cc]
+                ratio /= current[cc]
             ratio = ratio[np.isfinite(ratio)]
             median = float(np.median(ratio, overwrite_input=True)) if ratio.size else 1.0
             del ratio
@@ -125,7 +126,10 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
             "no time/s column", hint="export the run from EC-Lab with the time/s column"
         )
     n = len(columns["time/s"])
-    out: dict[str, np.ndarray] = {"time_s": np.asarray(columns["time/s"], dtype=np.float64)}
+    # contiguous: a reader's column may be a strided view into the file's bytes (.mpr records);
+    # one copy here is cheaper than the many strided passes the analysis makes over time, and
+    # the frame then keeps no view that holds the whole file buffer alive
+    out: dict[str, np.ndarray] = {"time_s": np.ascontiguousarray(columns["time/s"], dtype=np.float64)}
     info = [ColumnInfo("time_s", "time/s", "s")]
 
     vname = _first(columns, VOLTAGE_PRIORITY)
@@ -142,7 +146,8 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         out["current_a"] = np.asarray(columns[iname], dtype=np.float64) / 1000.0
         info.append(ColumnInfo("current_a", iname, "mA"))
     else:
-        derived = derive_current_ma(columns) if n else (np.zeros(0), "empty run")
+        # the contiguous time column, not the reader's (possibly strided) one
+        derived = derive_current_ma({**columns, "time/s": out["time_s"]}) if n else (np.zeros(0), "empty run")
         if derived is None:
             raise MissingColumnError(
                 "no current: neither I/mA nor a set point (control/V/mA with mode) nor dq/mA.h",
@@ -158,14 +163,15 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         out["current_a"] = current_ma
 
     half_file = columns.get("half cycle")
-    if half_file is not None and n and np.ptp(np.asarray(half_file)) > 0:
+    # one (strided) pass to copy the file's labels; the range check then runs on the copy
+    half = np.array(half_file, dtype=np.int64) if half_file is not None and n else None
+    if half is not None and np.ptp(half) > 0:
         # EC-Lab counts half-cycles from 0 (the opening rest shares 0 with the first step);
         # the project counts from 1 (cycler_cli.cycles), so shift by one. The opening rest stays
         # with the first step, as in the file: zeroing it by the current's sign would make the
         # .mpr (derived current, 0 on the first point) and the .mpt (printed <I>) disagree.
         # EC-Lab's own ``cycle number`` (only in exports, counted charge-first) is not used:
         # cycle = ceil(half_cycle / 2) in every BioLogic file, so both formats get the same cycles.
-        half = np.array(half_file, dtype=np.int64)
         half += 1
         out["half_cycle"] = half
         out["cycle"] = label_cycles(half)
@@ -173,6 +179,7 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         info.append(ColumnInfo("cycle", "derived: ceil((half cycle + 1) / 2)", ""))
         meta.cycle_source = "file"
     else:  # derived only here: the labels of the current's sign are not needed otherwise
+        del half
         derived_half = label_half_cycles(out["current_a"])
         out["half_cycle"] = derived_half
         out["cycle"] = label_cycles(derived_half)
