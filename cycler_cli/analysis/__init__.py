@@ -36,6 +36,16 @@ def _positive(name: str, value: float | None) -> float | None:
     return float(value)
 
 
+def _distinct(labels: np.ndarray) -> int:
+    """Number of distinct values; labels that never decrease (the usual case) are counted by
+    their changes, without sorting or hashing."""
+    if labels.size == 0:
+        return 0
+    if np.any(labels[1:] < labels[:-1]):
+        return int(np.unique(labels).size)
+    return 1 + int(np.count_nonzero(labels[1:] != labels[:-1]))
+
+
 def _check_charge_column(data: CyclingData, seg: Segments) -> tuple[float | None, list[str]]:
     """Largest relative difference between integrated and file-column capacity per half-cycle."""
     if "charge_ah" not in data.frame.columns or seg.n_half == 0:
@@ -129,14 +139,15 @@ def analyze(
         )
     if meta.cycle_source == "file":
         # distinct labels on current-on points: BioLogic counts from 0, derived labels from 1
-        file_half = int(np.unique(data.column("half_cycle")[seg.on]).size)
+        file_half = _distinct(data.column("half_cycle")[seg.on])
         if file_half != seg.n_half:
             warnings.append(
                 f"the file numbers {file_half} half-cycles, the current's sign gives {seg.n_half}: "
                 "the table follows the current"
             )
-    time_s = data.column("time_s")
-    backwards = int(np.count_nonzero(np.diff(time_s) < 0))
+    backwards = seg.time_backwards
+    if backwards is None:
+        backwards = int(np.count_nonzero(np.diff(data.column("time_s")) < 0))
     if backwards:
         warnings.append(
             f"time goes backwards at {backwards} point(s) (files joined without a time offset?): "

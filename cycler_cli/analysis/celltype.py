@@ -23,17 +23,27 @@ MIN_SIGN_AGREEMENT = 0.9
 
 def detect_cell_type(seg: Segments) -> tuple[str, str]:
     """``("symmetric" | "full", reason)`` from the current-on points of ``seg``."""
-    on = seg.on & np.isfinite(seg.voltage_v)
-    v = seg.voltage_v[on]
-    s = seg.sign[on]
-    if not ((s > 0).any() and (s < 0).any()):
+    on = np.isfinite(seg.voltage_v)
+    on &= seg.on
+    v = seg.voltage_v[on]  # a fresh array, worked in place below
+    pos = seg.sign[on] > 0  # on-points are +1 or -1, so the rest are discharge points
+    del on
+    n_pos = int(np.count_nonzero(pos))
+    if not (0 < n_pos < pos.size):
         return "full", "auto: the current flows in one direction only, so this cannot be a cycled symmetric cell"
-    median_abs_v = float(np.median(np.abs(v)))
-    agree = np.sign(v) == s
-    counted = v != 0
+    # sign(V) == sign(I) among the points with V != 0, per direction, as counts
+    v_pos = v > 0
+    v_neg = v < 0
+    agree_ch = int(np.count_nonzero(v_pos & pos))
+    against_ch = int(np.count_nonzero(v_neg & pos))
+    agree_dis = int(np.count_nonzero(v_neg)) - against_ch
+    against_dis = int(np.count_nonzero(v_pos)) - agree_ch
+    del v_pos, v_neg, pos
     shares = [
-        float(np.mean(agree[counted & (s == d)])) if (counted & (s == d)).any() else 0.0 for d in (1, -1)
+        agree / (agree + against) if agree + against else 0.0
+        for agree, against in ((agree_ch, against_ch), (agree_dis, against_dis))
     ]
+    median_abs_v = float(np.median(np.abs(v, out=v), overwrite_input=True))
     agreement = min(shares)
     numbers = (
         f"median |V| under current {median_abs_v:.3g} V, "
