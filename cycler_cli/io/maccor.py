@@ -112,6 +112,10 @@ class MaccorReader:
         return data
 
 
+#: Maccor clock formats pandas does not guess (12-hour clock, unpadded month and hour)
+_CLOCK_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M")
+
+
 def _infer_time(raw: tabular.RawTable):
     """Test time in s; when the header names no unit, pick s/min/h from the DPt Time clock."""
     import pandas as pd
@@ -126,7 +130,13 @@ def _infer_time(raw: tabular.RawTable):
         # one format, guessed from the first values that look like a date (a damaged first row
         # must not decide), applied to all: vectorised, ~25x faster than format="mixed", which
         # parses every value on its own (dateutil)
-        fmt = next((f for f in map(guess_datetime_format, text.dropna().head(50)) if f), None)
+        head = text.dropna().head(50)
+        guessed = next((f for f in map(guess_datetime_format, head) if f), None)
+        fmt = None
+        for candidate in ([guessed] if guessed else []) + list(_CLOCK_FORMATS):  # a loop over formats
+            if pd.to_datetime(head, errors="coerce", format=candidate).notna().sum() * 2 >= len(head):
+                fmt = candidate
+                break
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             stamps = pd.to_datetime(text, errors="coerce", format=fmt) if fmt else None
