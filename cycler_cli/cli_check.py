@@ -51,7 +51,7 @@ def _render_table(report: dict[str, Any], file=None) -> None:
 
 def _render(report: dict[str, Any], fmt: CheckFormat) -> str:
     if fmt is CheckFormat.json:
-        return json.dumps(report, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
+        return json.dumps(report, ensure_ascii=False, allow_nan=False) + "\n"
     from cycler_cli.report.junit import render_junit
 
     return render_junit(report)
