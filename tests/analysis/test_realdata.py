@@ -129,6 +129,12 @@ def test_capacities_against_the_published_summary(realdata):
     rel = np.abs(seg.charge_ah[use] / ref[use] - 1)
     assert (rel < 0.02).all()
     assert np.mean(rel < 0.005) >= 0.75
+    # energy: the integral of V|I| dt per half-cycle against the summary's E_chg / E_dis, held to
+    # the same bounds for the same reason (the 200 s decimation)
+    eref = np.where(seg.hc_sign > 0, summary["E_chg"].to_numpy()[k], summary["E_dis"].to_numpy()[k])
+    erel = np.abs(seg.energy_wh[use] / eref[use] - 1)
+    assert (erel < 0.02).all()
+    assert np.mean(erel < 0.005) >= 0.75
     report = analyze(data)
     assert report.cell_type == "full"
     if "charge_ah" in f.columns:
