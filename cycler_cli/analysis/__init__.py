@@ -190,4 +190,5 @@ def analyze(
         summary=summary,
         warnings=warnings,
         definitions=definitions,
+        input={"reader": meta.reader, "rows_read": meta.rows_read, "rows_skipped": dict(meta.rows_skipped)},
     )

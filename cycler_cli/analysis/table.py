@@ -2,7 +2,8 @@
 
 ``CycleReport.to_dict()`` is the only road to JSON (the CLI prints ``json.dumps`` of it) and
 holds exactly the keys ``schema_version, source, cell_type, cell_type_reason, mass_mg,
-area_cm2, cycles, summary, warnings, definitions`` (docs/cycles.md). Every number in it is a
+area_cm2, cycles, summary, warnings, definitions, input`` (docs/cycles.md); ``input`` is the
+row accounting of the read: ``{reader, rows_read, rows_skipped: {reason: count}}``. Every number in it is a
 plain ``float``/``int`` or ``None`` (never NaN), so the JSON is strict.
 """
 
@@ -30,6 +31,7 @@ class CycleReport:
     summary: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=dict)
+    input: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +46,7 @@ class CycleReport:
             "summary": dict(self.summary),
             "warnings": list(self.warnings),
             "definitions": dict(self.definitions),
+            "input": dict(self.input),
         }
 
     @property

@@ -11,7 +11,7 @@ from analysis_synth import full_run, make_data, symmetric_run
 from cycler_cli.analysis import CycleReport, analyze
 from cycler_cli.errors import ConfigError, NoDataError
 
-KEYS = {"schema_version", "source", "cell_type", "cell_type_reason", "mass_mg", "area_cm2", "cycles", "summary", "warnings", "definitions"}
+KEYS = {"schema_version", "source", "cell_type", "cell_type_reason", "mass_mg", "area_cm2", "cycles", "summary", "warnings", "definitions", "input"}
 SYMMETRIC_ROW = {
     "half_cycle", "cycle", "direction", "start_s", "duration_s", "current_a", "current_density_a_cm2",
     "overpotential_v", "overpotential_mean_v", "overpotential_end_v", "overpotential_peak_v", "r_dc_ohm",
@@ -109,3 +109,16 @@ def test_reader_warnings_and_spurious_segments_are_carried():
     assert report.summary["half_cycles"] == 4
     assert any("spurious" in w for w in report.warnings)
     assert "reader: something the reader noticed" in report.warnings
+
+
+def test_report_carries_the_reads_row_accounting(tmp_path):
+    from cycler_cli.io import read
+
+    f = tmp_path / "run.csv"
+    lines = ["time_s,voltage_v,current_a"] + [f"{t},{0.4 if t < 50 else -0.4},{1e-5 if t < 50 else -1e-5}" for t in range(100)]
+    f.write_text("\n".join(lines[:40] + ["", "garbage"] + lines[40:]) + "\n", encoding="utf-8")
+    data = read(f)
+    got = analyze(data).to_dict()["input"]
+    assert got["reader"] == "generic-csv"
+    assert got["rows_read"] == 100 == len(data)
+    assert sum(got["rows_skipped"].values()) == 2
