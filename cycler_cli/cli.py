@@ -104,17 +104,7 @@ class InspectFormat(str, Enum):
 
 
 FilesArg = Annotated[list[Path], typer.Argument(help="Cycler files to read.", show_default=False)]
-ReaderOpt = Annotated[
-    Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
-]
-
-ColumnsOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--columns",
-        help="Map a CSV's own headers: time_s=COL,voltage_v=COL,current_a=COL[:UNIT] (implies --reader generic-csv).",
-    ),
-]
+from cycler_cli.cli_batch import ColumnsOpt, ReaderOpt  # noqa: E402  (shared option types; typer only)
 
 
 @app.command()

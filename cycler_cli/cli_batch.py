@@ -78,6 +78,13 @@ JoinOpt = Annotated[bool, typer.Option("--join", help="Analyse all the given fil
 ReaderOpt = Annotated[
     Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
 ]
+ColumnsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--columns",
+        help="Map a CSV's own headers: time_s=COL,voltage_v=COL,current_a=COL[:UNIT] (implies --reader generic-csv).",
+    ),
+]
 CellOpt = Annotated[CellChoice, typer.Option("--cell", help="auto (decide from the signal), symmetric (Li|SE|Li) or full.")]
 MassOpt = Annotated[Optional[float], typer.Option("--mass-mg", help="Active-material mass, mg (else the file's, if set).")]
 AreaOpt = Annotated[Optional[float], typer.Option("--area-cm2", help="Electrode area, cm² (else the file's, if set).")]

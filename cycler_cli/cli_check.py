@@ -18,7 +18,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from cycler_cli.cli_batch import Executor, ExecutorOpt, JobsOpt, JoinOpt, LinkOpt, QuietOpt, RecursiveOpt, SchedulerOpt
+from cycler_cli.cli_batch import (
+    ColumnsOpt,
+    Executor,
+    ExecutorOpt,
+    JobsOpt,
+    JoinOpt,
+    LinkOpt,
+    QuietOpt,
+    ReaderOpt,
+    RecursiveOpt,
+    SchedulerOpt,
+)
 
 
 class CellChoice(str, Enum):
@@ -92,16 +103,8 @@ def register(app: typer.Typer) -> None:
             Optional[list[str]],
             typer.Option("--set", help="Set one config key, e.g. full.capacity-fade.max-pct-per-cycle=0.2 (repeatable)."),
         ] = None,
-        reader: Annotated[
-            Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
-        ] = None,
-        columns: Annotated[
-            Optional[str],
-            typer.Option(
-                "--columns",
-                help="Map a CSV's own headers: time_s=COL,voltage_v=COL,current_a=COL[:UNIT] (implies --reader generic-csv).",
-            ),
-        ] = None,
+        reader: ReaderOpt = None,
+        columns: ColumnsOpt = None,
         format: Annotated[
             CheckFormat,
             typer.Option(

@@ -17,7 +17,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from cycler_cli.cli_batch import Executor, ExecutorOpt, JobsOpt, JoinOpt, LinkOpt, QuietOpt, RecursiveOpt, SchedulerOpt
+from cycler_cli.cli_batch import (
+    ColumnsOpt,
+    Executor,
+    ExecutorOpt,
+    JobsOpt,
+    JoinOpt,
+    LinkOpt,
+    QuietOpt,
+    ReaderOpt,
+    RecursiveOpt,
+    SchedulerOpt,
+)
 
 
 class CellType(str, Enum):
@@ -63,16 +74,8 @@ def register(app: typer.Typer) -> None:
             Optional[float],
             typer.Option("--conductivity-s-cm", help="Electrolyte conductivity, S/cm: splits ASR into bulk and per interface."),
         ] = None,
-        reader: Annotated[
-            Optional[str], typer.Option("--reader", help="Use this reader instead of sniffing the content (see `cycler formats`).")
-        ] = None,
-        columns: Annotated[
-            Optional[str],
-            typer.Option(
-                "--columns",
-                help="Map a CSV's own headers: time_s=COL,voltage_v=COL,current_a=COL[:UNIT] (implies --reader generic-csv).",
-            ),
-        ] = None,
+        reader: ReaderOpt = None,
+        columns: ColumnsOpt = None,
         format: Annotated[
             CyclesFormat,
             typer.Option(
