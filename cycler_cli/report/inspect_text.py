@@ -28,7 +28,8 @@ def _fmt(value: Any, unit: str = "") -> str:
 
 
 def render_inspect(info: dict[str, Any]) -> Group:
-    head = Table(title=info["path"], show_header=False, title_justify="left", box=None, pad_edge=False)
+    # the path on a line of its own: as the table's title it wrapped to the table's width
+    head = Table(show_header=False, box=None, pad_edge=False)
     head.add_column(style="bold")
     head.add_column()
     skipped = sum(info["rows_skipped"].values())
@@ -50,7 +51,7 @@ def render_inspect(info: dict[str, Any]) -> Group:
     for col in info["columns"]:
         cols.add_row(col["canonical"], col["source"], col["unit"] or "-")
 
-    parts: list[Any] = [head, cols]
+    parts: list[Any] = [Text(info["path"], style="bold"), head, cols]
     for line in info["inferred"]:
         parts.append(Text(f"inferred: {line}", style="cyan"))
     for line in info["warnings"]:
