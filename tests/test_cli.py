@@ -75,3 +75,25 @@ def test_inspect_reports_the_files_sha256(cli):
     sample = Path(__file__).resolve().parent.parent / "sample_runs" / "li-lzp-ltp_50C.mpr"
     info = json.loads(cli("inspect", "--format", "json", sample).stdout)
     assert info["sha256"] == hashlib.sha256(sample.read_bytes()).hexdigest()
+
+
+def test_duplicated_vendor_column_is_used_once_and_warned(tmp_path):
+    from cycler_cli.io import read
+
+    rows = ["Data_Point,Test_Time(s),Current(A),Voltage(V),Voltage(V),Cycle_Index,Step_Index"]
+    rows += [f"{i},{i}.0,{0.001 if i < 5 else -0.001},{3.5 + i / 100},9.9,1,1" for i in range(10)]
+    f = tmp_path / "arbin_dup.csv"
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = read(f)
+    assert data.frame["voltage_v"].iloc[0] == 3.5  # the first Voltage(V), not the second
+    assert any("duplicated column" in w and "Voltage(V)" in w for w in data.meta.warnings)
+
+
+def test_utf16_canonical_csv_is_read(tmp_path):
+    from cycler_cli.io import read
+
+    text = "time_s,voltage_v,current_a\n" + "".join(f"{i},{0.4 if i < 5 else -0.4},{1e-5 if i < 5 else -1e-5}\n" for i in range(10))
+    f = tmp_path / "utf16.csv"
+    f.write_bytes(text.encode("utf-16"))
+    data = read(f)
+    assert data.meta.reader == "generic-csv" and len(data) == 10

@@ -144,7 +144,7 @@ class GenericCsvReader:
 
     def sniff(self, head: bytes, path: Path) -> bool:
         try:
-            if not head or b"\x00" in head[:4096] or head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            if not head or (b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff"))) or head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
                 return False
             text, _ = decode(head)
             if tabular.looks_biologic(text):

@@ -310,6 +310,12 @@ def read_text_table(
         names_out.append(name)
     frame.columns = names_out
     meta = RunMeta(source=str(path), reader=spec.name)
+    duplicated = sorted(name for name, extra_copies in seen.items() if extra_copies)
+    if duplicated:
+        meta.warnings.append(
+            "duplicated column name(s) " + ", ".join(repr(n) for n in duplicated)
+            + ": the first of each is used; the others are kept as 'NAME (2)', ..."
+        )
     if encoding == "latin-1":
         meta.inferred.append("text is not UTF-8: decoded as latin-1 (Windows codepage)")
     if decimal == ",":
