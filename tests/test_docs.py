@@ -37,3 +37,23 @@ def test_readme_has_the_two_commands():
     assert "pip install -e '.[test]' && pytest" in readme
     ci = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -e '.[test]' && pytest" in ci
+
+
+def _report_keys():
+    """Every row and summary key of both cell types, from real analyses of synthetic runs."""
+    from cycler_cli.analysis import analyze
+    from cycler_cli.simulate import simulate_full, simulate_symmetric
+
+    keys: set[str] = set()
+    for data in (simulate_symmetric(duration_s=12 * 3600.0), simulate_full()):
+        report = analyze(data).to_dict()
+        keys |= set(report) | set(report["summary"])
+        for row in report["cycles"]:
+            keys |= set(row)
+    return sorted(keys)
+
+
+@pytest.mark.parametrize("key", _report_keys())
+def test_every_report_key_is_defined_in_the_docs(key):
+    text = (DOCS / "metrics.md").read_text(encoding="utf-8") + (DOCS / "cycles.md").read_text(encoding="utf-8")
+    assert f"`{key}`" in text, f"`{key}` of the cycles report is not in docs/metrics.md or docs/cycles.md"
