@@ -19,6 +19,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from cycler_cli.cli_batch import (
+    CellChoice,
     ColumnsOpt,
     Executor,
     ExecutorOpt,
@@ -30,12 +31,6 @@ from cycler_cli.cli_batch import (
     RecursiveOpt,
     SchedulerOpt,
 )
-
-
-class CellChoice(str, Enum):
-    auto = "auto"
-    symmetric = "symmetric"
-    full = "full"
 
 
 class CheckFormat(str, Enum):

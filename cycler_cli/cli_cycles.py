@@ -18,23 +18,21 @@ from typing import Annotated, Optional
 import typer
 
 from cycler_cli.cli_batch import (
+    AreaOpt,
+    CellChoice,
+    CellOpt,
     ColumnsOpt,
     Executor,
     ExecutorOpt,
     JobsOpt,
     JoinOpt,
     LinkOpt,
+    MassOpt,
     QuietOpt,
     ReaderOpt,
     RecursiveOpt,
     SchedulerOpt,
 )
-
-
-class CellType(str, Enum):
-    auto = "auto"
-    symmetric = "symmetric"
-    full = "full"
 
 
 class CyclesFormat(str, Enum):
@@ -55,15 +53,9 @@ def register(app: typer.Typer) -> None:
             list[Path],
             typer.Argument(help="The cycler file to analyse (or several files, folders, globs: docs/batch.md).", show_default=False),
         ],
-        cell: Annotated[
-            CellType, typer.Option("--cell", help="auto (decide from the signal), symmetric (Li|SE|Li) or full.")
-        ] = CellType.auto,
-        mass_mg: Annotated[
-            Optional[float], typer.Option("--mass-mg", help="Active-material mass, mg (else the file's, if set).")
-        ] = None,
-        area_cm2: Annotated[
-            Optional[float], typer.Option("--area-cm2", help="Electrode area, cm² (else the file's, if set).")
-        ] = None,
+        cell: CellOpt = CellChoice.auto,
+        mass_mg: MassOpt = None,
+        area_cm2: AreaOpt = None,
         reference_cycle: Annotated[
             int, typer.Option("--reference-cycle", help="Cycle that retention is relative to (full cells).")
         ] = 1,
