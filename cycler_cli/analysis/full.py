@@ -30,6 +30,7 @@ import numpy as np
 
 from cycler_cli.analysis.robust import ols_slope
 from cycler_cli.analysis.segment import Segments, group_median
+from cycler_cli.analysis.table import json_float as _f
 from cycler_cli.errors import ConfigError
 
 INCOMPLETE_SHARE = 0.9
@@ -51,13 +52,6 @@ DEFINITIONS: dict[str, str] = {
     "cycles_to_80pct": "first complete cycle from the reference on with retention < 0.8 (null if none)",
     "coulombic_efficiency_median": "median coulombic_efficiency of complete cycles after cycle 1",
 }
-
-
-def _f(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _step_resistances(seg: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -28,6 +28,7 @@ import numpy as np
 
 from cycler_cli.analysis.robust import theil_sen
 from cycler_cli.analysis.segment import Segments, group_median
+from cycler_cli.analysis.table import json_float as _f
 
 #: Hard short: a half-cycle's overpotential below this fraction of the reference, and every
 #: later one too.
@@ -65,14 +66,6 @@ DEFINITIONS: dict[str, str] = {
     "overpotential_drift_pct_per_100h": "100 x drift x 100 h / overpotential_ref_v",
     "short_circuit_kind": "hard: overpotential_v < 0.2 x ref from that half-cycle to the end; soft: a drop of |V| between consecutive current-on samples > max(5 sigma_noise, 0.1 x overpotential_v), skipping the first max(60 s, 5 %) of each half-cycle",
 }
-
-
-def _f(value: Any) -> float | None:
-    """A JSON-safe float: NaN and inf become None."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def analyze_symmetric(
