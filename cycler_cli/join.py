@@ -124,12 +124,12 @@ def join_runs(parts: Sequence[CyclingData]) -> CyclingData:
     if len(parts) == 1:
         return parts[0]
     names = [Path(p.meta.source).name or p.meta.source for p in parts]
-    optional = [c for c in CANONICAL_COLUMNS if c not in REQUIRED_COLUMNS and any(c in p.frame.columns for p in parts)]
+    optional = [c for c in CANONICAL_COLUMNS if c not in REQUIRED_COLUMNS and any(p.has_column(c) for p in parts)]
     warnings: list[str] = []
     inferred: list[str] = []
     keep = []
     for name in optional:
-        lacking = [names[i] for i, p in enumerate(parts) if name not in p.frame.columns]
+        lacking = [names[i] for i, p in enumerate(parts) if not p.has_column(name)]
         if lacking and name != "control_mode":
             warnings.append(f"join: {name} dropped, {', '.join(lacking)} lack(s) it")
         else:

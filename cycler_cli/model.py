@@ -29,10 +29,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas costs ~0.4 s to import; a run read from columns never needs it
+    import pandas as pd
 
 REQUIRED_COLUMNS: dict[str, str] = {
     "time_s": "float64",
@@ -149,41 +151,106 @@ class ContractError(ValueError):
     """A reader built a frame that breaks the contract: a bug in cycler, not in the file."""
 
 
-@dataclass
 class CyclingData:
-    """One run: ``frame`` (canonical columns, see module docstring) and ``meta``."""
+    """One run: its points (canonical columns, see module docstring) and ``meta``.
 
-    frame: pd.DataFrame
-    meta: RunMeta
+    Built either from a pandas ``frame`` (``CyclingData(frame, meta)``) or, without importing
+    pandas, from a dict of numpy arrays (:meth:`from_columns`); ``frame`` is then made on first
+    use, sharing the arrays. The analysis reads points through :meth:`column` and
+    :meth:`has_column`, so ``cycler cycles``/``check`` on a binary file never import pandas.
+    """
 
-    def __post_init__(self) -> None:
-        frame = self.frame
+    def __init__(self, frame: pd.DataFrame, meta: RunMeta) -> None:
+        import pandas as pd
+
+        self.meta = meta
         missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
         if missing:
-            raise ContractError(f"reader {self.meta.reader!r} left out columns {missing}")
+            raise ContractError(f"reader {meta.reader!r} left out columns {missing}")
         unknown = [c for c in frame.columns if c not in CANONICAL_COLUMNS]
         if unknown:
-            raise ContractError(f"reader {self.meta.reader!r} left non-canonical columns {unknown}")
+            raise ContractError(f"reader {meta.reader!r} left non-canonical columns {unknown}")
         for name in frame.columns:
             want = CANONICAL_COLUMNS[name]
             if str(frame[name].dtype) != want:
-                raise ContractError(
-                    f"reader {self.meta.reader!r}: column {name} is {frame[name].dtype}, not {want}"
-                )
+                raise ContractError(f"reader {meta.reader!r}: column {name} is {frame[name].dtype}, not {want}")
         if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
-            raise ContractError(f"reader {self.meta.reader!r}: frame index must be a RangeIndex from 0")
-        self.meta.rows_read = len(frame)
+            raise ContractError(f"reader {meta.reader!r}: frame index must be a RangeIndex from 0")
+        self._frame: pd.DataFrame | None = frame
+        self._columns: dict[str, np.ndarray] | None = None
+        self._n = len(frame)
+        meta.rows_read = self._n
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, Any], meta: RunMeta) -> CyclingData:
+        """A run from canonical arrays, each cast to its contract dtype (no copy when it already
+        has it); the same checks as a frame: required names present, no other names, equal
+        lengths."""
+        arrays = _canonical_arrays(columns)
+        missing = [c for c in REQUIRED_COLUMNS if c not in arrays]
+        if missing:
+            raise ContractError(f"reader {meta.reader!r} left out columns {missing}")
+        lengths = {name: len(a) for name, a in arrays.items()}
+        if len(set(lengths.values())) > 1:
+            raise ContractError(f"reader {meta.reader!r}: columns of different lengths {lengths}")
+        for name, a in arrays.items():
+            if a.ndim != 1:
+                raise ContractError(f"reader {meta.reader!r}: column {name} is not one-dimensional")
+        self = cls.__new__(cls)
+        self.meta = meta
+        self._frame = None
+        self._columns = arrays
+        self._n = lengths["time_s"]
+        meta.rows_read = self._n
+        return self
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The points as a pandas DataFrame (made on first use for a run built from columns)."""
+        if self._frame is None:
+            import pandas as pd
+
+            assert self._columns is not None
+            # copy=False: pandas would otherwise consolidate the float columns into one new
+            # block, a second full copy of the run (0.9 s and ~0.5 GB at 10^7 points,
+            # docs/performance.md). Read-only views are fine: under copy-on-write pandas copies
+            # a column only if someone writes to it.
+            self._frame = pd.DataFrame(self._columns, copy=False)
+        return self._frame
+
+    @property
+    def column_names(self) -> list[str]:
+        if self._columns is not None:
+            return list(self._columns)
+        assert self._frame is not None
+        return [str(c) for c in self._frame.columns]
+
+    def has_column(self, name: str) -> bool:
+        return name in self.column_names
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return self._n
 
     @property
     def is_empty(self) -> bool:
-        return len(self.frame) == 0
+        return self._n == 0
 
     def column(self, name: str) -> np.ndarray:
         """The column as a numpy array (no copy where pandas allows)."""
-        return self.frame[name].to_numpy()
+        if self._columns is not None:
+            return self._columns[name]
+        assert self._frame is not None
+        return self._frame[name].to_numpy()
+
+
+def _canonical_arrays(columns: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Cast each array to its contract dtype (no copy when it has it), in canonical order."""
+    out: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        if name not in CANONICAL_COLUMNS:
+            raise ContractError(f"non-canonical column {name!r}")
+        out[name] = np.asarray(values).astype(CANONICAL_COLUMNS[name], copy=False)
+    return {c: out[c] for c in CANONICAL_COLUMNS if c in out}
 
 
 def build_frame(
@@ -193,15 +260,9 @@ def build_frame(
 
     Missing index columns (``cycle``, ``half_cycle``, ``step``) must be filled by the caller
     (see :func:`cycler_cli.cycles.label_cycles`). Unknown names raise :class:`ContractError`.
+    Readers that do not otherwise need pandas use :meth:`CyclingData.from_columns` instead.
     """
-    out: dict[str, np.ndarray] = {}
-    for name, values in columns.items():
-        if name not in CANONICAL_COLUMNS:
-            raise ContractError(f"non-canonical column {name!r}")
-        out[name] = np.asarray(values).astype(CANONICAL_COLUMNS[name], copy=False)
-    order = [c for c in CANONICAL_COLUMNS if c in out]
-    # copy=False: pandas would otherwise consolidate the float columns into one new block, a
-    # second full copy of the run (0.9 s and ~0.5 GB at 10^7 points, docs/performance.md).
-    # The arrays may be read-only views of a reader's buffer; under copy-on-write pandas copies
-    # a column only if someone writes to it.
-    return pd.DataFrame({c: out[c] for c in order}, copy=False)
+    import pandas as pd
+
+    # copy=False: see CyclingData.frame
+    return pd.DataFrame(_canonical_arrays(columns), copy=False)

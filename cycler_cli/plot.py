@@ -130,7 +130,7 @@ def _panel_voltage_capacity(ax, data, report, cycles: list[int] | None) -> None:
 
     from cycler_cli.analysis import segment_run
 
-    control = data.column("control_mode") if "control_mode" in data.frame.columns else None
+    control = data.column("control_mode") if data.has_column("control_mode") else None
     seg = segment_run(data.column("time_s"), data.column("voltage_v"), data.column("current_a"), control)
     q_ah = half_cycle_capacity_ah(seg)
     mass_mg = report.get("mass_mg")

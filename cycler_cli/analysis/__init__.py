@@ -48,7 +48,7 @@ def _distinct(labels: np.ndarray) -> int:
 
 def _check_charge_column(data: CyclingData, seg: Segments) -> tuple[float | None, list[str]]:
     """Largest relative difference between integrated and file-column capacity per half-cycle."""
-    if "charge_ah" not in data.frame.columns or seg.n_half == 0:
+    if not data.has_column("charge_ah") or seg.n_half == 0:
         return None, []
     from_file = charge_from_column(seg, data.column("charge_ah"))
     integ = seg.charge_ah
@@ -107,7 +107,7 @@ def analyze(
     meta = data.meta
     if data.is_empty:
         raise NoDataError("no data rows to analyse", path=meta.source, hint="check the file with `cycler inspect`")
-    control_mode = data.column("control_mode") if "control_mode" in data.frame.columns else None
+    control_mode = data.column("control_mode") if data.has_column("control_mode") else None
     seg = segment_run(data.column("time_s"), data.column("voltage_v"), data.column("current_a"), control_mode)
     if seg.n_half == 0:
         current_a = data.column("current_a")

@@ -27,7 +27,7 @@ import numpy as np
 
 from cycler_cli.cycles import label_cycles, label_half_cycles
 from cycler_cli.errors import MissingColumnError
-from cycler_cli.model import ColumnInfo, CyclingData, RunMeta, build_frame
+from cycler_cli.model import ColumnInfo, CyclingData, RunMeta
 
 VOLTAGE_PRIORITY = ("Ecell/V", "Ewe-Ece/V", "Ewe/V", "<Ewe>/V", "<Ewe/V>")
 CURRENT_PRIORITY = ("I/mA", "<I>/mA")
@@ -215,4 +215,4 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         info.append(ColumnInfo("control_mode", "mode", ""))
 
     meta.columns = info
-    return CyclingData(build_frame(out), meta)
+    return CyclingData.from_columns(out, meta)
