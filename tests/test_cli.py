@@ -97,3 +97,23 @@ def test_utf16_canonical_csv_is_read(tmp_path):
     f.write_bytes(text.encode("utf-16"))
     data = read(f)
     assert data.meta.reader == "generic-csv" and len(data) == 10
+
+
+def test_cycles_and_check_on_an_mpr_import_neither_pandas_nor_pydantic():
+    # docs/performance.md: pandas (~0.4 s) is needed only by text readers and `frame` users, and
+    # typer >= 0.29 would parse options through pydantic (~0.15 s); a binary run needs neither.
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "sample_runs" / "li-lzp-li_80C_40uA.mpr"
+    import json
+
+    for command, key in ((["cycles", str(sample), "--format", "json"], "cycles"), (["check", str(sample), "--format", "json"], "files")):
+        code = (
+            "import sys; from cycler_cli.cli import main;"
+            f" sys.argv=['cycler', *{command!r}];\n"
+            "try: main()\nexcept SystemExit as e: code = e.code\n"
+            "print([m for m in ('pandas', 'pydantic') if m in sys.modules], file=sys.stderr)"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert key in json.loads(done.stdout), done.stdout[:300]
+        assert done.stderr.strip().splitlines()[-1] == "[]", (command[0], done.stderr[-500:])
