@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from cycler_cli.errors import EXIT_INTERNAL, ConfigError, CyclerError
-from cycler_cli.model import CyclingData
 
 EXECUTORS = ("process", "dask")
 _GLOB_CHARS = frozenset("*?[")
@@ -47,11 +46,13 @@ SKIP_NOT_FILE = "not a regular file"
 
 @dataclass(frozen=True)
 class Discovery:
-    """The files found (``files``, in order) and the ones left out (``skipped``: ``(path,
-    reason)`` pairs)."""
+    """The files found (``files``, in order), the ones left out (``skipped``: ``(path,
+    reason)`` pairs) and, for each folder or glob file, the name of the reader that claimed it
+    (``readers``: path text -> reader name), so reading it need not sniff it again."""
 
     files: tuple[Path, ...]
     skipped: tuple[tuple[str, str], ...] = ()
+    readers: dict[str, str] = field(default_factory=dict, compare=False)
 
     def skipped_counts(self) -> dict[str, int]:
         """How many files were skipped for each reason."""
@@ -65,14 +66,15 @@ def _is_glob(text: str) -> bool:
     return any(ch in _GLOB_CHARS for ch in text)
 
 
-def _claimed(path: Path) -> bool:
+def _claimed(path: Path) -> str | None:
     from cycler_cli.errors import InputError
     from cycler_cli.io import sniff_reader
 
     try:
-        return sniff_reader(path) is not None
+        reader = sniff_reader(path)
     except InputError:  # unreadable: let the reader report it when named explicitly
-        return False
+        return None
+    return None if reader is None else reader.name
 
 
 def _candidates(path: Path, recursive: bool) -> list[Path]:
@@ -80,36 +82,39 @@ def _candidates(path: Path, recursive: bool) -> list[Path]:
     return sorted(walker, key=lambda p: str(p))
 
 
-def claim_files(paths: Sequence[Path]) -> list[bool]:
-    """Whether a reader claims each of ``paths`` (sniffing its first bytes), in this process."""
+def claim_files(paths: Sequence[Path]) -> list[str | None]:
+    """The name of the reader that claims each of ``paths`` (sniffing its first bytes; ``None``
+    when none does), in this process."""
     return [_claimed(Path(p)) for p in paths]
 
 
-def claim_files_parallel(paths: Sequence[Path], jobs: int) -> list[bool]:
+def claim_files_parallel(paths: Sequence[Path], jobs: int, workers: "Workers | None" = None) -> list[str | None]:
     """:func:`claim_files` spread over ``jobs`` worker processes in chunks (sniffing a CSV
-    tries every table reader, tens of ms per file); in this process for few files or ``jobs=1``."""
+    tries every table reader, a few ms per file); in this process for few files or ``jobs=1``.
+    ``workers``: processes to use (and leave running for the runs that follow)."""
     if jobs <= 1 or len(paths) < 64:
         return claim_files(paths)
-    size = max(8, -(-len(paths) // (jobs * 4)))
+    size = max(4, -(-len(paths) // (jobs * 8)))  # small chunks: no worker idles long at the end
     chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
-    results: list[list[bool] | None] = [None] * len(chunks)
+    results: list[list[str | None] | None] = [None] * len(chunks)
 
-    def done(index: int, value: list[bool]) -> None:
+    def done(index: int, value: list[str | None]) -> None:
         results[index] = value
 
-    _run_processes(claim_files, chunks, jobs, done)
-    return [flag for chunk in results for flag in chunk or ()]
+    _run_processes(claim_files, chunks, jobs, done, workers)
+    return [name for chunk in results for name in chunk or ()]
 
 
 def discover(
     paths: Iterable[Path | str],
     *,
     recursive: bool = False,
-    claim: Callable[[Sequence[Path]], list[bool]] | None = None,
+    claim: Callable[[Sequence[Path]], Sequence[str | bool | None]] | None = None,
 ) -> Discovery:
     """The files named by ``paths`` (files, folders, globs); rules in the module docstring.
-    ``claim`` decides which folder and glob files a reader claims, all at once (default
-    :func:`claim_files`; the CLI passes :func:`claim_files_parallel`)."""
+    ``claim`` decides which folder and glob files a reader claims, all at once: the claiming
+    reader's name (or any true value) per file (default :func:`claim_files`; the CLI passes
+    :func:`claim_files_parallel`)."""
     entries: list[tuple[str, Path, str]] = []  # (action, path, skip reason): keep | check | skip
 
     def consider(path: Path, top: Path) -> None:
@@ -146,6 +151,7 @@ def discover(
     claimed = dict(zip(map(str, to_check), (claim or claim_files)(to_check)))
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
+    readers: dict[str, str] = {}
     seen: set[str] = set()
     for action, path, reason in entries:
         if action == "skip" or (action == "check" and not claimed[str(path)]):
@@ -155,22 +161,57 @@ def discover(
         if key not in seen:
             seen.add(key)
             files.append(path)
-    return Discovery(tuple(files), tuple(skipped))
+            name = claimed.get(str(path)) if action == "check" else None
+            if isinstance(name, str):
+                readers[str(path)] = name
+    return Discovery(tuple(files), tuple(skipped), readers)
 
 
-def plan(files: Sequence[Path], *, link: bool = True, join: bool = False) -> list[tuple[Path, ...]]:
+class RunFiles(tuple):
+    """A run's files (a tuple of paths, usable wherever one is) that also carries the reader
+    discovery found for each file (``readers``; ``None``: sniff it when reading)."""
+
+    readers: tuple[str | None, ...]
+
+    def __new__(cls, files: Iterable[Path], readers: Iterable[str | None] | None = None) -> "RunFiles":
+        run = super().__new__(cls, files)
+        run.readers = tuple(readers) if readers is not None else (None,) * len(run)
+        return run
+
+    def __reduce__(self):  # pickled for worker processes: the files and the reader names
+        return (RunFiles, (tuple(self), self.readers))
+
+
+def plan(
+    files: Sequence[Path], *, link: bool = True, join: bool = False, readers: dict[str, str] | None = None
+) -> list[tuple[Path, ...]]:
     """The runs among ``files``: with ``join`` all files are one run (in the order given);
     with ``link`` EC-Lab linked-technique files are grouped (:func:`cycler_cli.join.linked_groups`);
-    otherwise every file is a run."""
+    otherwise every file is a run. With ``readers`` (:attr:`Discovery.readers`) each run is a
+    :class:`RunFiles` that names its files' readers, so the work does not sniff them again."""
     if not files:
         return []
     if join:
-        return [tuple(files)]
-    if link:
+        runs = [tuple(files)]
+    elif link:
         from cycler_cli.join import linked_groups
 
-        return linked_groups(files)
-    return [(f,) for f in files]
+        runs = linked_groups(files)
+    else:
+        runs = [(f,) for f in files]
+    if readers is None:
+        return runs
+    return [RunFiles(run, (readers.get(str(p)) for p in run)) for run in runs]
+
+
+def _item_reader(item: Sequence[Path | str], reader: str | None, columns: Any) -> str | None:
+    """The reader to read ``item`` with: ``reader`` when given (or ``columns``, which picks
+    one), else the one discovery found when every file of the run had the same one (the same
+    reader sniffing would pick again), else ``None`` (sniff)."""
+    if reader is not None or columns:
+        return reader
+    names = set(getattr(item, "readers", (None,)))
+    return names.pop() if len(names) == 1 else None
 
 
 def run_source(item: Sequence[Path | str]) -> str:
@@ -183,6 +224,7 @@ def read_run(item: Sequence[Path | str], reader: str | None = None, columns: dic
     ``reader`` and ``columns`` as for :func:`cycler_cli.io.read`."""
     from cycler_cli.io import read
 
+    reader = _item_reader(item, reader, columns)
     if len(item) == 1:
         return read(Path(item[0]), reader=reader, columns=columns)
     from cycler_cli.join import read_joined
@@ -194,7 +236,9 @@ def read_run(item: Sequence[Path | str], reader: str | None = None, columns: dic
 class Outcome:
     """The result of one run's work: ``value`` (a report, its type depends on the work),
     ``rows`` read, wall ``seconds`` it took, and, when the run could not be analysed,
-    ``error`` (one line) with ``exit_code`` (3 input, 4 internal)."""
+    ``error`` (one line) with ``exit_code`` (3 input, 4 internal). ``text``: the report's JSON
+    (:func:`encode_json` of ``value.to_dict()``) when the work was asked to encode it, so a
+    worker process does that and the main process only joins the texts."""
 
     source: str
     value: Any = None
@@ -202,6 +246,20 @@ class Outcome:
     seconds: float = 0.0
     error: str | None = None
     exit_code: int = 0
+    text: str | None = None
+
+
+def _rows(data: Any) -> int:
+    from cycler_cli.model import CyclingData
+
+    return len(data) if isinstance(data, CyclingData) else 0  # tests stand in other objects
+
+
+def encode_json(obj: Any) -> str:
+    """``obj`` as the CLI writes JSON: one line, UTF-8 text kept as is, no NaN (``allow_nan=False``)."""
+    import json
+
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False)
 
 
 def _failure(source: str, exc: BaseException, started: float, raise_internal: bool) -> Outcome:
@@ -227,10 +285,11 @@ def check_run(
     reader: str | None = None,
     raise_internal: bool = False,
     columns: dict[str, str] | str | None = None,
+    encode: bool = False,
 ) -> Outcome:
     """``cycler check`` on one run: ``value`` is a :class:`cycler_cli.verdicts.FileReport`, the
     same as :func:`cycler_cli.verdicts.check_file` gives (an ``error`` report when the run
-    cannot be read or analysed)."""
+    cannot be read or analysed); with ``encode``, ``text`` is its JSON."""
     from cycler_cli.verdicts import FileReport, judge
     from cycler_cli.verdicts import check as check_module
 
@@ -239,15 +298,20 @@ def check_run(
     rows = 0
     try:
         # check_file's own read and analyse steps (so a run checks exactly as check_file checks it)
-        data = check_module._read(Path(item[0]), reader, columns) if len(item) == 1 else read_run(item, reader, columns)
-        rows = len(data) if isinstance(data, CyclingData) else 0  # tests stand in other objects
+        if len(item) == 1:
+            data = check_module._read(Path(item[0]), _item_reader(item, reader, columns), columns)
+        else:
+            data = read_run(item, reader, columns)
+        rows = _rows(data)
         analysis = check_module._analyze(data, config)
         report = judge(analysis, config, source=source)
     except Exception as exc:  # noqa: BLE001 - mapped exactly as check_file maps it
         failed = _failure(source, exc, started, raise_internal)
         report = FileReport.failed(source, failed.error, failed.exit_code)
-        return Outcome(source, report, rows, failed.seconds, failed.error, failed.exit_code)
-    return Outcome(source, report, rows, time.perf_counter() - started, None, report.exit_code)
+        text = encode_json(report.to_dict()) if encode else None
+        return Outcome(source, report, rows, failed.seconds, failed.error, failed.exit_code, text)
+    text = encode_json(report.to_dict()) if encode else None
+    return Outcome(source, report, rows, time.perf_counter() - started, None, report.exit_code, text)
 
 
 def cycles_run(
@@ -266,7 +330,7 @@ def cycles_run(
     rows = 0
     try:
         data = read_run(item, reader, columns)
-        rows = len(data) if isinstance(data, CyclingData) else 0  # tests stand in other objects
+        rows = _rows(data)
         report = analyze(data, **options)
     except Exception as exc:  # noqa: BLE001
         failed = _failure(source, exc, started, raise_internal)
@@ -334,6 +398,7 @@ def run_items(
     scheduler: str | None = None,
     on_result: Callable[[int, Outcome], None] | None = None,
     stats: BatchStats | None = None,
+    workers: Workers | None = None,
 ) -> list[Outcome]:
     """Apply ``work`` (a picklable module-level function, e.g. a :func:`functools.partial` of
     :func:`check_run`) to every item; the outcomes in the order of ``items``.
@@ -343,7 +408,8 @@ def run_items(
     Dask distributed scheduler at ``scheduler`` (``tcp://host:8786``), or, without one, on a
     ``LocalCluster`` of ``jobs`` single-threaded worker processes started for this batch.
     ``on_result(index, outcome)`` is called in this process as each run finishes (in
-    completion order)."""
+    completion order). ``workers``: already started processes to use (their ``jobs`` count
+    wins), left running."""
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r}", hint=f"use one of: {', '.join(EXECUTORS)}")
     if jobs is not None and jobs < 1:
@@ -369,7 +435,7 @@ def run_items(
         for index, item in enumerate(items):
             done(index, work(item))
     else:
-        _run_processes(work, items, jobs, done)
+        _run_processes(work, items, jobs, done, workers)
     if stats is not None:
         stats.seconds = time.perf_counter() - started
     return results  # type: ignore[return-value]
@@ -388,16 +454,54 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
-def _run_processes(work: Callable[[Any], Outcome], items: Sequence[Any], jobs: int, done: Callable[[int, Outcome], None]) -> None:
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+class Workers:
+    """Worker processes that the stages of one command share (sniffing a folder's files, then
+    the runs), started on first use and stopped by :meth:`close` (or at the end of a ``with``
+    block). Sharing saves starting a second pool and the modules a worker imported for the
+    first stage (the readers) are still there for the second."""
 
-    workers = min(jobs, len(items))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: Any = None
+
+    def pool(self):
+        """The :class:`concurrent.futures.ProcessPoolExecutor` (started now if need be)."""
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context())
+        return self._pool
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool = None
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+def _run_processes(
+    work: Callable[[Any], Any],
+    items: Sequence[Any],
+    jobs: int,
+    done: Callable[[int, Any], None],
+    workers: Workers | None = None,
+) -> None:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    own = workers is None
+    if own:
+        workers = Workers(min(jobs, len(items)))
+    pool = workers.pool()
     try:
         # keep a bounded window in flight: results stream, memory stays flat on 10^5 files
         pending: dict[Any, int] = {}
         queue = iter(enumerate(items))
-        window = workers * 4
+        window = workers.jobs * 4
 
         def fill() -> None:
             while len(pending) < window:
@@ -415,9 +519,10 @@ def _run_processes(work: Callable[[Any], Outcome], items: Sequence[Any], jobs: i
                 done(index, future.result())
             fill()
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        workers.close(cancel=True)
         raise
-    pool.shutdown(wait=True)
+    if own:
+        workers.close()
 
 
 def _run_dask(

@@ -90,18 +90,32 @@ MassOpt = Annotated[Optional[float], typer.Option("--mass-mg", help="Active-mate
 AreaOpt = Annotated[Optional[float], typer.Option("--area-cm2", help="Electrode area, cm² (else the file's, if set).")]
 
 
+def open_workers(jobs: int | None, executor: Executor) -> Any:
+    """Worker processes for one command, shared by sniffing and the runs (use as ``with``;
+    started only when a stage runs in parallel; ``None`` for ``--executor dask``)."""
+    import contextlib
+
+    from cycler_cli.batch import Workers, default_jobs
+
+    if executor is not Executor.process:
+        return contextlib.nullcontext()
+    return Workers(jobs or default_jobs())
+
+
 def collect_runs(
-    paths: list[Path], *, recursive: bool, link: bool, join: bool, quiet: bool, jobs: int | None = 1
+    paths: list[Path], *, recursive: bool, link: bool, join: bool, quiet: bool, jobs: int | None = 1, workers: Any = None
 ) -> tuple[list[tuple[Path, ...]], Any]:
     """Discover the files and group them into runs; list skipped files on stderr (unless
     ``quiet``) with their count. Raises InputError when nothing is left to analyse. Folder and
-    glob files are sniffed in ``jobs`` processes (``None``: as many as :func:`auto_jobs` gives)."""
+    glob files are sniffed in ``jobs`` processes (``None``: as many as :func:`auto_jobs` gives;
+    ``workers``: the command's :func:`open_workers`). Each run names the readers that claimed
+    its files, so they are not sniffed again."""
     from cycler_cli.batch import auto_jobs, claim_files_parallel, discover, plan
     from cycler_cli.errors import InputError
 
     def claim(candidates):
         n = jobs if jobs is not None else auto_jobs([(p,) for p in candidates])
-        return claim_files_parallel(candidates, n)
+        return claim_files_parallel(candidates, n, workers)
 
     found = discover(paths, recursive=recursive, claim=claim)
     if found.skipped and not quiet:
@@ -115,7 +129,7 @@ def collect_runs(
             + (f" ({len(found.skipped)} skipped)" if found.skipped else ""),
             hint="check the path, pass --recursive for sub-folders, or see `cycler formats`",
         )
-    return plan(list(found.files), link=link, join=join), found
+    return plan(list(found.files), link=link, join=join, readers=found.readers), found
 
 
 def execute(
@@ -127,8 +141,10 @@ def execute(
     scheduler: str | None,
     quiet: bool,
     on_outcome: Callable[[int, Any], None] | None = None,
+    workers: Any = None,
 ) -> list[Any]:
-    """Run ``work`` over ``runs`` with a progress bar on stderr (terminal only, not ``quiet``)."""
+    """Run ``work`` over ``runs`` with a progress bar on stderr (terminal only, not ``quiet``),
+    in ``workers`` (:func:`open_workers`) when they are given and the runs go in parallel."""
     from cycler_cli.batch import auto_jobs, run_items
     from cycler_cli.report.progress import BatchProgress
 
@@ -141,7 +157,10 @@ def execute(
             if on_outcome is not None:
                 on_outcome(index, outcome)
 
-        return run_items(work, runs, jobs=jobs, executor=executor.value, scheduler=scheduler, on_result=on_result)
+        return run_items(
+            work, runs, jobs=jobs, executor=executor.value, scheduler=scheduler, on_result=on_result,
+            workers=workers if executor is Executor.process else None,
+        )
 
 
 def _emit_line(obj: dict[str, Any]) -> None:
@@ -166,28 +185,40 @@ def run_check_batch(
     stream: bool,
     on_error: Callable[[Any], None],
     raise_internal: bool,
+    encode: bool = False,
 ):
     """``cycler check``'s batch part: discover, group, judge every run (in parallel), call
     ``on_error`` with each error report as it happens and, with ``stream``, print each run's
-    report as one JSON line as it finishes. Returns the :class:`CheckReport` in file order."""
+    report as one JSON line as it finishes. Returns the :class:`CheckReport` in file order and,
+    with ``encode`` (or ``stream``), each run's report as JSON text, encoded where the run was
+    judged (else ``None``)."""
     import functools
 
     from cycler_cli.batch import check_run
     from cycler_cli.verdicts import CheckReport
 
-    runs, _ = collect_runs(
-        paths, recursive=recursive, link=link, join=join, quiet=quiet, jobs=jobs if executor is Executor.process else 1
-    )
-    work = functools.partial(check_run, config=config, reader=reader, raise_internal=raise_internal, columns=columns)
+    encode = encode or stream
+    with open_workers(jobs, executor) as workers:
+        runs, _ = collect_runs(
+            paths, recursive=recursive, link=link, join=join, quiet=quiet,
+            jobs=jobs if executor is Executor.process else 1, workers=workers,
+        )
+        work = functools.partial(
+            check_run, config=config, reader=reader, raise_internal=raise_internal, columns=columns, encode=encode
+        )
 
-    def on_outcome(index: int, outcome: Any) -> None:
-        if outcome.value.status == "error":
-            on_error(outcome.value)
-        if stream:
-            _emit_line(outcome.value.to_dict())
+        def on_outcome(index: int, outcome: Any) -> None:
+            if outcome.value.status == "error":
+                on_error(outcome.value)
+            if stream:
+                sys.stdout.write(outcome.text + "\n")
+                sys.stdout.flush()
 
-    outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome)
-    return CheckReport(files=tuple(o.value for o in outcomes), config=config.to_dict())
+        outcomes = execute(
+            work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome, workers=workers
+        )
+    report = CheckReport(files=tuple(o.value for o in outcomes), config=config.to_dict())
+    return report, ([o.text for o in outcomes] if encode else None)
 
 
 def cycles_batch(
@@ -203,6 +234,7 @@ def cycles_batch(
     scheduler: str | None,
     quiet: bool,
     raise_internal: bool,
+    workers: Any = None,
 ) -> int:
     """``cycler cycles`` on several runs (or with ``--format jsonl``): ``jsonl`` streams one
     report per line as each run finishes; ``json`` prints a list in file order; ``csv`` the rows
@@ -224,7 +256,9 @@ def cycles_batch(
             else:
                 _emit_line(outcome.value.to_dict())
 
-    outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome)
+    outcomes = execute(
+        work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome, workers=workers
+    )
     good = [o.value for o in outcomes if o.error is None]
     if format == "json":
         _write(json.dumps([r.to_dict() for r in good], ensure_ascii=False, allow_nan=False) + "\n", output)
@@ -391,12 +425,13 @@ def register(app: typer.Typer) -> None:
             config_file=config,
             set_items=(),
         )
-        runs, found = collect_runs(
-            paths, recursive=recursive, link=link, join=False, quiet=quiet,
-            jobs=jobs if executor is Executor.process else 1,
-        )
-        work = functools.partial(summary_run, config=cfg, reader=reader, raise_internal=bool(_state["debug"]))
-        outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet)
+        with open_workers(jobs, executor) as workers:
+            runs, found = collect_runs(
+                paths, recursive=recursive, link=link, join=False, quiet=quiet,
+                jobs=jobs if executor is Executor.process else 1, workers=workers,
+            )
+            work = functools.partial(summary_run, config=cfg, reader=reader, raise_internal=bool(_state["debug"]))
+            outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, workers=workers)
         rows = summary_mod.sort_rows([o.value for o in outcomes], sort, descending=descending)
         if format is SummaryFormat.csv:
             _write(summary_mod.to_csv(rows), output)

@@ -63,6 +63,25 @@ def _render(report: dict[str, Any], fmt: CheckFormat) -> str:
     return render_junit(report)
 
 
+#: Stands in for the ``files`` list while the rest of the report is encoded (a NUL never
+#: occurs in a report's keys or text, so the encoded marker occurs once: where the list goes).
+_FILES_MARK = "\x00files\x00"
+
+
+def _render_json(report: Any, texts: list[str]) -> str:
+    """``json.dumps(report.to_dict())`` (as :func:`_render` writes it), with the ``files``
+    list joined from ``texts``, each run's entry already encoded where the run was judged (a
+    worker process), so this process does not encode the whole report again."""
+    from cycler_cli.verdicts import CheckReport
+
+    frame = CheckReport(files=(), config=report.config, schema_version=report.schema_version).to_dict()
+    frame.update(status=report.status, exit_code=report.exit_code, files=[_FILES_MARK])
+    head, *tail = json.dumps(frame, ensure_ascii=False, allow_nan=False).split(json.dumps([_FILES_MARK]))
+    if len(tail) != 1 or any(text is None for text in texts):
+        return _render(report.to_dict(), CheckFormat.json)
+    return head + "[" + ", ".join(texts) + "]" + tail[0] + "\n"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``check`` command to ``app``."""
     from cycler_cli.cli import _err, _guard, _state
@@ -139,12 +158,16 @@ def register(app: typer.Typer) -> None:
         )
         if format is CheckFormat.jsonl and output is not None:
             raise ConfigError("--format jsonl streams to stdout", hint="drop --output, or use --format json")
-        report = run_check_batch(
+        report, texts = run_check_batch(
             paths, cfg, reader=reader, columns=columns, recursive=recursive, link=link, join=join, jobs=jobs,
             executor=executor, scheduler=scheduler, quiet=quiet, stream=format is CheckFormat.jsonl,
             on_error=lambda r: _err(str(r.error)), raise_internal=bool(_state["debug"]),
+            encode=format is CheckFormat.json,
         )
         if format is CheckFormat.jsonl:
+            return report.exit_code
+        if format is CheckFormat.json and output is None:
+            sys.stdout.write(_render_json(report, texts))
             return report.exit_code
         data = report.to_dict()
         if output is not None:
@@ -152,6 +175,8 @@ def register(app: typer.Typer) -> None:
                 with open(output, "w", encoding="utf-8", newline="\n") as fh:
                     if format is CheckFormat.table:
                         _render_table(data, file=fh)
+                    elif format is CheckFormat.json:
+                        fh.write(_render_json(report, texts))
                     else:
                         fh.write(_render(data, format))
             except OSError as exc:

@@ -90,20 +90,23 @@ def register(app: typer.Typer) -> None:
         from cycler_cli.analysis import analyze
         from cycler_cli.errors import ConfigError
         from cycler_cli.batch import read_run
-        from cycler_cli.cli_batch import collect_runs, cycles_batch
+        from cycler_cli.cli_batch import collect_runs, cycles_batch, open_workers
 
-        runs, _ = collect_runs(
-            files, recursive=recursive, link=link, join=join, quiet=quiet, jobs=jobs if executor is Executor.process else 1
-        )
         options = dict(
             cell=cell.value, mass_mg=mass_mg, area_cm2=area_cm2, reference_cycle=reference_cycle,
             thickness_mm=thickness_mm, conductivity_s_cm=conductivity_s_cm,
         )
-        if len(runs) > 1 or format is CyclesFormat.jsonl:
-            return cycles_batch(
-                runs, options, format=format.value, output=output, reader=reader, columns=columns, jobs=jobs,
-                executor=executor, scheduler=scheduler, quiet=quiet, raise_internal=bool(_state["debug"]),
+        with open_workers(jobs, executor) as workers:
+            runs, _ = collect_runs(
+                files, recursive=recursive, link=link, join=join, quiet=quiet,
+                jobs=jobs if executor is Executor.process else 1, workers=workers,
             )
+            if len(runs) > 1 or format is CyclesFormat.jsonl:
+                return cycles_batch(
+                    runs, options, format=format.value, output=output, reader=reader, columns=columns, jobs=jobs,
+                    executor=executor, scheduler=scheduler, quiet=quiet, raise_internal=bool(_state["debug"]),
+                    workers=workers,
+                )
         (run,) = runs
         report = analyze(
             read_run(run, reader=reader, columns=columns),

@@ -1,0 +1,110 @@
+"""The batch's shortcuts give the results of the long way: readers found by discovery are not
+sniffed again, one set of worker processes serves sniffing and the runs, and ``check``'s JSON
+joined from per-run texts is the text of ``json.dumps(report.to_dict())``."""
+
+from __future__ import annotations
+
+import functools
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+from cycler_cli.batch import (
+    RunFiles,
+    Workers,
+    check_run,
+    claim_files,
+    claim_files_parallel,
+    cycles_run,
+    discover,
+    plan,
+    run_items,
+)
+from cycler_cli.config import CheckConfig
+from tests.conftest import SAMPLES
+
+
+def test_discovery_names_the_reader_of_each_found_file(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.mpr", tmp_path / "a.mpr")
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.csv", tmp_path / "b.csv")
+    (tmp_path / "README.md").write_text("hello\n", encoding="utf-8")
+    assert claim_files([tmp_path / "a.mpr", tmp_path / "README.md"]) == ["biologic-mpr", None]
+    found = discover([tmp_path])
+    assert found.readers == {str(tmp_path / "a.mpr"): "biologic-mpr", str(tmp_path / "b.csv"): "generic-csv"}
+    # a file named on its own is read (and sniffed) by the reader, as before
+    assert discover([tmp_path / "a.mpr"]).readers == {}
+    runs = plan(list(found.files), readers=found.readers)
+    assert runs == [(tmp_path / "a.mpr",), (tmp_path / "b.csv",)]
+    assert [run.readers for run in runs] == [("biologic-mpr",), ("generic-csv",)]
+    assert pickle.loads(pickle.dumps(runs[1])).readers == ("generic-csv",)
+    assert isinstance(pickle.loads(pickle.dumps(runs[1])), RunFiles)
+
+
+def test_runs_read_with_discovered_readers_give_the_same_reports(tmp_path: Path) -> None:
+    for name in ("li-lzp-li_80C_40uA.mpr", "li-lzp-li_80C_40uA.csv", "li-lzp-ltp_80C.mpr"):
+        shutil.copy(SAMPLES / name, tmp_path / name)
+    found = discover([tmp_path])
+    config = CheckConfig()
+    for sniffed, known in zip(plan(list(found.files)), plan(list(found.files), readers=found.readers)):
+        assert not hasattr(sniffed, "readers") and known.readers[0] is not None
+        assert check_run(known, config).value.to_dict() == check_run(sniffed, config).value.to_dict()
+        assert cycles_run(known, {}).value.to_dict() == cycles_run(sniffed, {}).value.to_dict()
+    # an explicit --reader or --columns wins over the discovered reader
+    csv_run = RunFiles([tmp_path / "li-lzp-li_80C_40uA.csv"], ["generic-csv"])
+    forced = check_run(csv_run, config, reader="biologic-mpr")
+    assert forced.value.status == "error" and "not a BioLogic .mpr file" in forced.error
+
+
+def test_check_run_encodes_its_report_when_asked(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.mpr", tmp_path / "a.mpr")
+    (tmp_path / "bad.mpr").write_bytes(b"not an mpr file at all")
+    for path in (tmp_path / "a.mpr", tmp_path / "bad.mpr"):
+        outcome = check_run((path,), CheckConfig(), encode=True)
+        assert json.loads(outcome.text) == outcome.value.to_dict()
+        assert check_run((path,), CheckConfig()).text is None
+
+
+def test_one_set_of_workers_serves_sniffing_and_runs(runs_dir: Path) -> None:
+    found = discover([runs_dir])
+    config = CheckConfig()
+    with Workers(2) as workers:
+        shared = discover([runs_dir], claim=functools.partial(claim_files_parallel, jobs=2, workers=workers))
+        pool = workers.pool()
+        runs = plan(list(shared.files), readers=shared.readers)
+        two = run_items(functools.partial(check_run, config=config), runs, jobs=2, workers=workers)
+        assert workers.pool() is pool  # the same processes, still running
+    assert workers._pool is None  # stopped at the end of the block
+    assert shared == found and shared.readers == found.readers
+    one = run_items(functools.partial(check_run, config=config), plan(list(found.files)), jobs=1)
+    assert [o.value.to_dict() for o in two] == [o.value.to_dict() for o in one]
+
+
+def test_check_json_joined_from_run_texts_is_the_report_json(cli, tmp_path: Path, monkeypatch) -> None:
+    """Pass, fail and error runs, and a non-ASCII name: the CLI's JSON (joined from texts
+    encoded per run) is exactly ``json.dumps(CheckReport.to_dict())``, on stdout and with -o."""
+    from cycler_cli.cli_check import CheckFormat, _render, _render_json
+    from cycler_cli.verdicts import CheckReport
+
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.mpr", folder / "a.mpr")
+    shutil.copy(SAMPLES / "li-lzp-ltp_80C.mpr", folder / "b-µ.mpr")
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.csv", folder / "c.csv")
+    (folder / "d.mpr").write_bytes(b"not an mpr file at all")
+    files = sorted(folder.iterdir())
+    config = CheckConfig()
+    outcomes = [check_run((p,), config, encode=True) for p in files]
+    report = CheckReport(files=tuple(o.value for o in outcomes), config=config.to_dict())
+    assert {f.status for f in report.files} >= {"error"} and len({f.status for f in report.files}) >= 2
+    expected = _render(report.to_dict(), CheckFormat.json)
+    assert _render_json(report, [o.text for o in outcomes]) == expected
+    empty = CheckReport(files=(), config=config.to_dict())
+    assert _render_json(empty, []) == _render(empty.to_dict(), CheckFormat.json)
+
+    args = ["check", *files, "-f", "json", "-q", "--jobs", "1"]
+    stdout = cli(*args).stdout
+    assert cli(*args, "-o", tmp_path / "report.json").exit_code == 3
+    assert (tmp_path / "report.json").read_text(encoding="utf-8") == stdout
+    assert [Path(f["source"]).name for f in json.loads(stdout)["files"]] == [p.name for p in files]
