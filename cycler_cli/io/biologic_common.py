@@ -50,6 +50,15 @@ def _first(columns: dict[str, np.ndarray], names: tuple[str, ...]) -> str | None
 SET_POINT_TOLERANCE = 0.05
 
 
+#: Points per chunk when :func:`derive_current_ma` works through whole columns: the chunk's
+#: temporaries stay in cache, and none of them is a full-length array.
+_DERIVE_CHUNK = 1 << 16
+
+#: A median ratio of set point to charge increments surely inside this window needs no exact
+#: median (see :class:`CurrentDerivation`); it is well inside :data:`SET_POINT_TOLERANCE`.
+_RATIO_LOW, _RATIO_HIGH = 0.96, 1.04
+
+
 def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] | None:
     """Current in mA rebuilt from set point, mode and charge increments, with a description.
 
@@ -61,7 +70,150 @@ def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] 
       without a charge column).
 
     With neither set point nor charge column, a run with rest points (OCV) gets 0 mA on them
-    and NaN elsewhere. Returns ``None`` when the columns do not allow any of this."""
+    and NaN elsewhere. Returns ``None`` when the columns do not allow any of this.
+
+    Worked chunk by chunk (:class:`CurrentDerivation`); the result is the same, bit for bit, as
+    :func:`_derive_current_ma_whole`, the whole-column reference it falls back on."""
+    time_s = np.asarray(columns["time/s"], dtype=np.float64)
+    n = time_s.size
+    derivation = CurrentDerivation(columns, n)
+    if derivation.kind is None:
+        return None
+    raw = {key: np.asarray(columns[name]) for key, name in derivation.needs.items()}
+    for start in range(0, n, _DERIVE_CHUNK):
+        sl = slice(start, start + _DERIVE_CHUNK)
+        derivation.add(time_s[sl], **{key: column[sl] for key, column in raw.items()})
+    return derivation.finish(lambda: columns)
+
+
+class CurrentDerivation:
+    """:func:`derive_current_ma` fed consecutive chunks of the run, so a reader can derive the
+    current while it streams its records, with no full-length temporary.
+
+    ``names`` are the run's BioLogic column names, ``n`` its number of points. Call
+    :meth:`add` with each chunk in order (``time_s`` as float64, and the raw columns listed in
+    :attr:`needs`, keyed ``mode``/``control``/``dq``), then :meth:`finish`.
+
+    The one step that needs the whole run is the set-point check (median ratio of ``dq``/Δt
+    to the set point over galvanostatic points). The chunks only count ratios below
+    :data:`_RATIO_LOW` and above :data:`_RATIO_HIGH`: when those counts put the middle of the
+    sorted ratios inside that window, the median is within :data:`SET_POINT_TOLERANCE` of 1
+    whatever its exact value, and the set point is trusted. Otherwise (a set point that
+    disagrees, or a median near the tolerance) :meth:`finish` asks the caller for whole
+    columns and runs :func:`_derive_current_ma_whole`, whose message quotes the exact median."""
+
+    def __init__(self, names, n: int) -> None:
+        self.mode = "mode" if "mode" in names else None
+        self.control = _first(names, CONTROL_CURRENT)
+        self.dq = _first(names, DQ_COLUMNS)
+        if self.mode is not None and self.control is not None:
+            self.kind: str | None = "set point"
+        elif self.dq is not None:
+            self.kind = "charge"
+        elif self.mode is not None:
+            self.kind = "rest"
+        else:
+            self.kind = None
+        #: raw columns :meth:`add` wants: keyword -> BioLogic name
+        self.needs: dict[str, str] = {}
+        if self.kind is not None:
+            for key, name in (("mode", self.mode), ("control", self.control), ("dq", self.dq)):
+                if name is not None and (key != "control" or self.kind == "set point"):
+                    self.needs[key] = name
+        self.current = np.empty(n) if self.kind is not None else None
+        self._pos = 0
+        self._last_time = np.nan  # so the first point's Δt is NaN, as in the whole-column code
+        self._n_ratios = self._n_low = self._n_high = 0
+        self._any_rest = False
+        self._scratch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _buffers(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self._scratch is None or self._scratch[0].size < k:
+            self._scratch = (np.empty(k), np.empty(k), np.empty(k, dtype=bool), np.empty(k, dtype=bool))
+        return tuple(a[:k] for a in self._scratch)  # type: ignore[return-value]
+
+    def add(self, time_s: np.ndarray, mode=None, control=None, dq=None) -> None:
+        """The next ``len(time_s)`` points (see the class docstring)."""
+        k = time_s.size
+        if k == 0:
+            return
+        assert self.current is not None
+        current = self.current[self._pos : self._pos + k]
+        self._pos += k
+        dt, from_dq, mask, mask2 = self._buffers(k)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if dq is not None:
+                # dq × 3600 / Δt where Δt > 0, else NaN; Δt of the chunk's first point from the
+                # last point of the previous chunk
+                dt[0] = time_s[0] - self._last_time
+                np.subtract(time_s[1:], time_s[:-1], out=dt[1:])
+                np.multiply(dq, 3600.0, out=from_dq, dtype=np.float64)
+                from_dq /= dt
+                np.greater(dt, 0, out=mask)
+                np.logical_not(mask, out=mask)
+                np.copyto(from_dq, np.nan, where=mask)
+            else:
+                from_dq = None
+            self._last_time = time_s[-1]
+            if self.kind == "set point":
+                current[...] = control
+                cc = np.equal(mode, MODE_CC, out=mask)
+                if from_dq is not None:
+                    ratio = from_dq[cc]
+                    ratio /= current[cc]
+                    ratio = ratio[np.isfinite(ratio)]
+                    self._n_ratios += ratio.size
+                    self._n_low += int(np.count_nonzero(ratio < _RATIO_LOW))
+                    self._n_high += int(np.count_nonzero(ratio > _RATIO_HIGH))
+                    np.copyto(current, from_dq, where=np.logical_not(cc, out=mask2))
+                else:
+                    np.copyto(current, np.nan, where=np.logical_not(cc, out=mask2))
+                np.copyto(current, 0.0, where=np.equal(mode, MODE_REST, out=mask))
+            elif self.kind == "charge":
+                current[...] = from_dq
+                if mode is not None:
+                    np.copyto(current, 0.0, where=np.equal(mode, MODE_REST, out=mask))
+            else:  # rest points only
+                rest = np.equal(mode, MODE_REST, out=mask)
+                self._any_rest = self._any_rest or bool(rest.any())
+                current[...] = np.nan
+                np.copyto(current, 0.0, where=rest)
+
+    def _set_point_surely_trusted(self) -> bool:
+        m = self._n_ratios
+        if m == 0:  # the whole-column code takes the median as 1 then
+            return True
+        # the middle element(s) of the sorted ratios, indices (m - 1) // 2 and m // 2, are
+        # neither among the n_low smallest nor among the n_high largest
+        return self._n_low <= (m - 1) // 2 and self._n_high <= m - 1 - m // 2
+
+    def finish(self, whole_columns) -> tuple[np.ndarray, str] | None:
+        """``(current in mA, description)`` or ``None``, as :func:`derive_current_ma` returns.
+        ``whole_columns()`` gives the run's columns (``time/s`` and those in :attr:`needs`)
+        when the set-point check needs the exact median; it is not called otherwise."""
+        if self.kind is None:
+            return None
+        if self.kind == "set point":
+            how_cc = f"{self.control} where mode is galvanostatic"
+            if self.dq is None:
+                return self.current, f"{how_cc} (no charge column for other points)"
+            if not self._set_point_surely_trusted():
+                self.current = None  # free it before the whole-column pass
+                return _derive_current_ma_whole(whole_columns())
+            return self.current, f"{how_cc}, {self.dq} / time step elsewhere"
+        if self.kind == "charge":
+            if self.mode is not None:
+                return self.current, f"{self.dq} / time step, 0 where mode is rest"
+            return self.current, f"{self.dq} / time step"
+        if self._any_rest:
+            return self.current, "mode (0 where mode is rest; the file has no current, set point or charge column)"
+        return None
+
+
+def _derive_current_ma_whole(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] | None:
+    """:func:`derive_current_ma` on whole columns at once: the reference the chunked
+    :class:`CurrentDerivation` must equal, and its fallback when the set-point check needs the
+    exact median."""
     time_s = np.asarray(columns["time/s"], dtype=np.float64)
     mode = columns.get("mode")
     control = _first(columns, CONTROL_CURRENT)
@@ -116,11 +268,56 @@ def derive_current_ma(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] 
     return None
 
 
-def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units: dict[str, str] | None = None) -> CyclingData:
+def columns_read(names) -> dict[str, str | None]:
+    """The BioLogic columns :func:`to_cycling_data` reads from a run with columns ``names``,
+    each with the dtype it converts it to (``None``: used as it is), the current derivation's
+    set point and charge increments aside (:class:`CurrentDerivation` says what it needs).
+
+    A reader that streams its records stages just these columns, already in these dtypes, and
+    passes them with ``consume=True``: they then become the canonical columns without a copy."""
+    staged: dict[str, str | None] = {"time/s": "float64"} if "time/s" in names else {}
+    for name in (_first(names, VOLTAGE_PRIORITY), _first(names, CURRENT_PRIORITY)):
+        if name is not None:
+            staged[name] = "float64"
+    for name in ("half cycle", "Ns"):
+        if name in names:
+            staged[name] = "int64"
+    charge = "(Q-Qo)/mA.h" if "(Q-Qo)/mA.h" in names else _first(names, DQ_COLUMNS)
+    for name in (charge, _first(names, TEMPERATURE_COLUMNS)):
+        if name is not None:
+            staged[name] = "float64"
+    if "mode" in names:
+        staged["mode"] = None
+    return staged
+
+
+#: ``to_cycling_data(current_ma=...)`` not given: derive the current there if needed.
+_DERIVE = object()
+
+
+def _scaled(values, factor: float, consume: bool) -> np.ndarray:
+    """``float64(values) / factor``, in place when ``values`` is the caller's float64 to give away."""
+    if consume and isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return np.divide(values, factor, out=values)
+    return np.asarray(values, dtype=np.float64) / factor
+
+
+def to_cycling_data(
+    columns: dict[str, np.ndarray],
+    meta: RunMeta,
+    source_units: dict[str, str] | None = None,
+    *,
+    current_ma=_DERIVE,
+    consume: bool = False,
+) -> CyclingData:
     """Canonical data from BioLogic-named columns (see module docstring).
 
     ``columns`` maps BioLogic names to 1-D arrays of equal length; ``meta`` is completed in place
-    (``columns``, ``inferred``, ``cycle_source``)."""
+    (``columns``, ``inferred``, ``cycle_source``). ``current_ma`` is what
+    :func:`derive_current_ma` returns for these columns when the caller derived it already
+    (chunk by chunk, :class:`CurrentDerivation`); it is used only where the current is derived.
+    ``consume=True`` hands the arrays over: those already in the dtype :func:`columns_read`
+    names become canonical columns and are scaled in place (same values as with copies)."""
     if "time/s" not in columns:
         raise MissingColumnError(
             "no time/s column", hint="export the run from EC-Lab with the time/s column"
@@ -143,11 +340,16 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
 
     iname = _first(columns, CURRENT_PRIORITY)
     if iname is not None:
-        out["current_a"] = np.asarray(columns[iname], dtype=np.float64) / 1000.0
+        out["current_a"] = _scaled(columns[iname], 1000.0, consume)
         info.append(ColumnInfo("current_a", iname, "mA"))
     else:
         # the contiguous time column, not the reader's (possibly strided) one
-        derived = derive_current_ma({**columns, "time/s": out["time_s"]}) if n else (np.zeros(0), "empty run")
+        if not n:
+            derived = (np.zeros(0), "empty run")
+        elif current_ma is not _DERIVE:
+            derived = current_ma
+        else:
+            derived = derive_current_ma({**columns, "time/s": out["time_s"]})
         if derived is None:
             raise MissingColumnError(
                 "no current: neither I/mA nor a set point (control/V/mA with mode) nor dq/mA.h",
@@ -164,7 +366,12 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
 
     half_file = columns.get("half cycle")
     # one (strided) pass to copy the file's labels; the range check then runs on the copy
-    half = np.array(half_file, dtype=np.int64) if half_file is not None and n else None
+    if half_file is None or not n:
+        half = None
+    elif consume and isinstance(half_file, np.ndarray) and half_file.dtype == np.int64:
+        half = half_file  # the caller's staged int64 copy, shifted in place below
+    else:
+        half = np.array(half_file, dtype=np.int64)
     if half is not None and np.ptp(half) > 0:
         # EC-Lab counts half-cycles from 0 (the opening rest shares 0 with the first step);
         # the project counts from 1 (cycler_cli.cycles), so shift by one. The opening rest stays
@@ -197,12 +404,17 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         out["step"] = np.zeros(n, dtype=np.int64)
 
     if "(Q-Qo)/mA.h" in columns:
-        out["charge_ah"] = np.asarray(columns["(Q-Qo)/mA.h"], dtype=np.float64) / 1000.0
+        out["charge_ah"] = _scaled(columns["(Q-Qo)/mA.h"], 1000.0, consume)
         info.append(ColumnInfo("charge_ah", "(Q-Qo)/mA.h", "mAh"))
     else:
         dq = _first(columns, DQ_COLUMNS)
         if dq is not None:
-            out["charge_ah"] = np.cumsum(np.nan_to_num(np.asarray(columns[dq], dtype=np.float64))) / 1000.0
+            values = columns[dq]
+            if consume and isinstance(values, np.ndarray) and values.dtype == np.float64:
+                charge = np.cumsum(np.nan_to_num(values, copy=False), out=values)
+                out["charge_ah"] = np.divide(charge, 1000.0, out=charge)
+            else:
+                out["charge_ah"] = np.cumsum(np.nan_to_num(np.asarray(values, dtype=np.float64))) / 1000.0
             info.append(ColumnInfo("charge_ah", f"derived: running sum of {dq}", "mAh"))
 
     tname = _first(columns, TEMPERATURE_COLUMNS)
@@ -211,7 +423,11 @@ def to_cycling_data(columns: dict[str, np.ndarray], meta: RunMeta, source_units:
         info.append(ColumnInfo("temperature_c", tname, "°C"))
 
     if "mode" in columns:
-        out["control_mode"] = np.asarray(columns["mode"], dtype=np.int8)
+        mode = columns["mode"]
+        if consume and isinstance(mode, np.ndarray) and mode.dtype == np.uint8:
+            out["control_mode"] = mode.view(np.int8)  # the same bytes astype(np.int8) gives
+        else:
+            out["control_mode"] = np.asarray(mode, dtype=np.int8)
         info.append(ColumnInfo("control_mode", "mode", ""))
 
     meta.columns = info

@@ -48,6 +48,8 @@ Known uncertainties
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,15 +123,66 @@ class ModuleWalk:
     warnings: list[str] = field(default_factory=list)
 
 
-def walk_modules(buf: bytes) -> ModuleWalk:
+class _BytesSource:
+    """The file's bytes, all in memory (:func:`parse_mpr`)."""
+
+    def __init__(self, buf: bytes) -> None:
+        self.buf = buf
+        self.size = len(buf)
+
+    def read(self, pos: int, n: int) -> bytes:
+        return self.buf[pos : pos + n]
+
+    def any_from(self, pos: int) -> bool:
+        return any(self.buf[pos:])
+
+
+class _FileSource:
+    """An open regular file read at offsets, so the data records need never be in memory at
+    once (:func:`read_mpr` streams them, :func:`_stage_columns`)."""
+
+    def __init__(self, fh) -> None:
+        self.fh = fh
+        self.size = os.fstat(fh.fileno()).st_size
+
+    def read(self, pos: int, n: int) -> bytes:
+        n = max(0, min(n, self.size - pos))
+        self.fh.seek(pos)
+        out = bytearray(n)
+        _readinto_full(self.fh, memoryview(out), pos)
+        return bytes(out)
+
+    def any_from(self, pos: int) -> bool:
+        step = 1 << 20
+        return any(any(self.read(p, step)) for p in range(pos, self.size, step))
+
+
+def _readinto_full(fh, view: memoryview, pos: int) -> None:
+    """Fill ``view`` from ``fh`` (positioned at file offset ``pos``); a file that ends first
+    has changed since its size was taken."""
+    got = 0
+    while got < len(view):
+        n = fh.readinto(view[got:])
+        if not n:
+            raise CorruptFileError(
+                f"the file ended at byte {pos + got} while it was read, before the size it had when opened",
+                hint="EC-Lab may still be writing it; read it again once the run has ended",
+            )
+        got += n
+
+
+def walk_modules(buf) -> ModuleWalk:
     """Walk the ``MODULE`` blocks after the file header. Never raises on a short file: a cut
     is reported in ``cut_at``/``cut_in``; garbage where no module starts raises
-    :class:`CorruptFileError` only when no module was found at all."""
-    size = len(buf)
+    :class:`CorruptFileError` only when no module was found at all. ``buf`` is the file's
+    bytes (or a source that reads them at offsets)."""
+    src = buf if isinstance(buf, (_BytesSource, _FileSource)) else _BytesSource(buf)
+    size = src.size
     pos = FILE_HEADER_BYTES
     walk = ModuleWalk(modules=[])
     while pos < size:
-        tail = buf[pos : pos + len(MODULE_MAGIC)]
+        block = src.read(pos, len(MODULE_MAGIC) + _HDR_V2.size)
+        tail = block[: len(MODULE_MAGIC)]
         if tail != MODULE_MAGIC:
             if MODULE_MAGIC.startswith(tail):  # the file ends inside the word MODULE
                 walk.cut_at, walk.cut_in = pos, f"the header of module {len(walk.modules) + 1}"
@@ -140,22 +193,23 @@ def walk_modules(buf: bytes) -> ModuleWalk:
                     hint="the file is damaged; copy it again from the instrument PC",
                 )
             walk.trailing_bytes = size - pos
-            if any(buf[pos:]):
+            if src.any_from(pos):
                 walk.warnings.append(f"{size - pos} bytes after the last module are not a MODULE block; ignored")
             break
         hpos = pos + len(MODULE_MAGIC)
         if size - hpos < _HDR_V1.size:
             walk.cut_at, walk.cut_in = pos, f"the header of module {len(walk.modules) + 1}"
             break
-        is_v2 = buf[hpos + 35 : hpos + 39] == b"\xff\xff\xff\xff"
+        hdr = block[len(MODULE_MAGIC) :]
+        is_v2 = hdr[35:39] == b"\xff\xff\xff\xff"
         if is_v2:
             if size - hpos < _HDR_V2.size:
                 walk.cut_at, walk.cut_in = pos, f"the header of module {len(walk.modules) + 1}"
                 break
-            short, long_, max_len, length, version, version2, date = _HDR_V2.unpack_from(buf, hpos)
+            short, long_, max_len, length, version, version2, date = _HDR_V2.unpack_from(hdr)
             start = hpos + _HDR_V2.size
         else:
-            short, long_, length, version, date = _HDR_V1.unpack_from(buf, hpos)
+            short, long_, length, version, date = _HDR_V1.unpack_from(hdr)
             max_len, version2 = None, None
             start = hpos + _HDR_V1.size
         module = Module(
@@ -296,6 +350,11 @@ class DataModule:
     via: dict[str, str] = field(default_factory=dict)
     #: non-flag record fields in file order: (column name, column ID)
     fields: list[tuple[str, int]] = field(default_factory=list)
+    #: the records' structured dtype, the file offset of the first record, and the resolved
+    #: (column spec, record field or None) pairs, for readers that stream the records
+    record_dtype: np.dtype | None = None
+    records_offset: int = 0
+    layout: list = field(default_factory=list, repr=False)
 
 
 def _record_layout(specs, n_points: int, payload_bytes: int | None, warnings: list[str]) -> tuple[np.dtype, list]:
@@ -366,6 +425,27 @@ def _record_layout(specs, n_points: int, payload_bytes: int | None, warnings: li
 
 def parse_data_module(buf: bytes, module: Module, technique: str | None, warnings: list[str], rows_skipped: dict[str, int]) -> DataModule:
     """Columns from the ``VMP data`` module (see module docstring). ``buf`` is the whole file."""
+    data = read_data_header(_BytesSource(buf), module, technique, warnings, rows_skipped)
+    records = np.frombuffer(buf, dtype=data.record_dtype, count=data.n_read, offset=data.records_offset)
+    for spec, fname in data.layout:
+        if fname is None:
+            continue
+        if spec.is_flag:
+            bits = records["flags"] & np.uint8(spec.flag_mask)
+            data.columns[spec.name] = bits.astype(np.uint8) if spec.flag_dtype == "uint8" else bits != 0
+        else:
+            data.columns[fname] = records[fname]
+    return data
+
+
+#: The longest data-module header (version 0 with two-byte column IDs).
+_DATA_HEADER_MAX = 1007
+
+
+def read_data_header(src, module: Module, technique: str | None, warnings: list[str], rows_skipped: dict[str, int]) -> DataModule:
+    """Everything about the ``VMP data`` module but its records: point count, column IDs,
+    record layout, how many complete records the file holds (warnings and ``rows_skipped`` for
+    a cut). ``src`` reads the file at offsets; ``columns`` is left empty."""
     from cycler_cli.io.ecl_columns import resolve_column
 
     start, avail = module.start, module.available
@@ -374,19 +454,20 @@ def parse_data_module(buf: bytes, module: Module, technique: str | None, warning
             f"the data module holds only {avail} bytes, too few for its own header",
             hint="the file is truncated or damaged; copy it again once EC-Lab has finished writing it",
         )
-    n_points = int.from_bytes(buf[start : start + 4], "little")
-    n_cols = buf[start + 4]
+    head = src.read(start, _DATA_HEADER_MAX)
+    n_points = int.from_bytes(head[0:4], "little")
+    n_cols = head[4]
     version = module.version
     if version == 0:
-        if buf[start + 5]:
+        if head[5]:
             id_bytes, data_offset = n_cols, 100
-            ids = list(buf[start + 5 : start + 5 + n_cols])
+            ids = list(head[5 : 5 + n_cols])
         else:
             id_bytes, data_offset = 2 * n_cols, 1007
-            ids = np.frombuffer(buf, dtype=">u2", count=n_cols, offset=start + 5).tolist() if avail >= 5 + id_bytes else []
+            ids = np.frombuffer(head, dtype=">u2", count=n_cols, offset=5).tolist() if avail >= 5 + id_bytes else []
     elif version in (2, 3):
         id_bytes, data_offset = 2 * n_cols, 405 if version == 2 else 406
-        ids = np.frombuffer(buf, dtype="<u2", count=n_cols, offset=start + 5).tolist() if avail >= 5 + id_bytes else []
+        ids = np.frombuffer(head, dtype="<u2", count=n_cols, offset=5).tolist() if avail >= 5 + id_bytes else []
     else:
         raise UnsupportedFormatError(
             f"data module version {version} is not one cycler knows (0, 2, 3)",
@@ -438,22 +519,20 @@ def parse_data_module(buf: bytes, module: Module, technique: str | None, warning
             rows_skipped["partial last record"] = rows_skipped.get("partial last record", 0) + 1
             cut_record = True
         warnings.append(msg)
-    records = np.frombuffer(buf, dtype=rec_dtype, count=n_read, offset=start + data_offset)
-    columns: dict[str, np.ndarray] = {}
     via: dict[str, str] = {}
     ordered: list[tuple[str, int]] = []
     for spec, fname in layout:
         if fname is None:
             continue
         if spec.is_flag:
-            bits = records["flags"] & np.uint8(spec.flag_mask)
-            columns[spec.name] = bits.astype(np.uint8) if spec.flag_dtype == "uint8" else bits != 0
             via[spec.name] = f"column ID {spec.col_id} ({spec.via})"
         else:
-            columns[fname] = records[fname]
             via[fname] = f"column ID {spec.col_id} ({spec.via})"
             ordered.append((fname, spec.col_id))
-    return DataModule(columns, n_points, n_read, [int(i) for i in ids], itemsize, version, cut_record, via, ordered)
+    return DataModule(
+        {}, n_points, n_read, [int(i) for i in ids], itemsize, version, cut_record, via, ordered,
+        record_dtype=rec_dtype, records_offset=start + data_offset, layout=layout,
+    )
 
 
 # --------------------------------------------------------------------------- reader
@@ -480,19 +559,28 @@ def parse_mpr(buf: bytes) -> MprContents:
     """Parse the bytes of an ``.mpr`` file (see module docstring). Raises
     :class:`UnsupportedFormatError` without the magic, :class:`CorruptFileError` when the
     bytes contradict the format before any data record."""
-    if not buf.startswith(MAGIC) and not (buf and MAGIC.startswith(buf)):
+    return _parse(_BytesSource(buf))
+
+
+def _parse(src) -> MprContents:
+    """:func:`parse_mpr` on a source that reads the file at offsets. For a
+    :class:`_FileSource` the data module's records are not read (``data.columns`` is empty;
+    :func:`_stage_columns` streams them)."""
+    size = src.size
+    head = src.read(0, len(MAGIC))
+    if not head.startswith(MAGIC) and not (head and size <= len(MAGIC) and MAGIC.startswith(head)):
         raise UnsupportedFormatError(
             "not a BioLogic .mpr file (no BIO-LOGIC MODULAR FILE magic)",
             hint="pass --reader NAME for another format",
         )
-    if len(buf) < FILE_HEADER_BYTES:
+    if size < FILE_HEADER_BYTES:
         raise CorruptFileError(
-            f"the file ends after {len(buf)} bytes, inside its {FILE_HEADER_BYTES}-byte header",
+            f"the file ends after {size} bytes, inside its {FILE_HEADER_BYTES}-byte header",
             hint="the file is truncated; copy it again once EC-Lab has finished writing it",
         )
     warnings: list[str] = []
     rows_skipped: dict[str, int] = {}
-    walk = walk_modules(buf)
+    walk = walk_modules(src)
     warnings.extend(walk.warnings)
     by_name: dict[str, list[Module]] = {}
     for module in walk.modules:
@@ -502,7 +590,7 @@ def parse_mpr(buf: bytes) -> MprContents:
     if not data_modules:
         if walk.cut_at is not None:
             raise CorruptFileError(
-                f"the file ends at byte {len(buf)}, inside {walk.cut_in}, before the data module",
+                f"the file ends at byte {size}, inside {walk.cut_in}, before the data module",
                 hint="the file is truncated; copy it again once EC-Lab has finished writing it",
             )
         names = ", ".join(m.short_name for m in walk.modules) or "none"
@@ -519,11 +607,14 @@ def parse_mpr(buf: bytes) -> MprContents:
         if sm.truncated:  # only when the data module came first; EC-Lab writes settings first
             warnings.append("the settings module is cut; technique, mass and area not read")
         else:
-            settings = parse_settings(buf[sm.start : sm.start + sm.length], warnings)
+            settings = parse_settings(src.read(sm.start, sm.length), warnings)
     else:
         warnings.append("no settings module (VMP Set): technique, mass and area unknown")
 
-    data = parse_data_module(buf, data_module, settings.technique, warnings, rows_skipped)
+    if isinstance(src, _BytesSource):
+        data = parse_data_module(src.buf, data_module, settings.technique, warnings, rows_skipped)
+    else:
+        data = read_data_header(src, data_module, settings.technique, warnings, rows_skipped)
     if data.n_declared == 0:
         warnings.append("no data records: the run holds 0 points")
 
@@ -537,7 +628,7 @@ def parse_mpr(buf: bytes) -> MprContents:
         warnings.append("the LOG module is cut: the start time is unknown")
     else:
         lm = log_modules[0]
-        start_time = parse_log_start(buf[lm.start : lm.start + lm.length])
+        start_time = parse_log_start(src.read(lm.start, lm.length))
         if start_time is None:
             warnings.append("no start time found in the LOG module")
         elif settings_modules:
@@ -554,32 +645,165 @@ def parse_mpr(buf: bytes) -> MprContents:
     return MprContents(walk, settings, data, start_time, warnings, rows_skipped)
 
 
-def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()
+#: Bytes of records read at a time when :func:`read_mpr` streams the data module: large enough
+#: that the per-chunk overhead vanishes, small enough that a chunk stays in cache while its
+#: fields are copied out.
+_CHUNK_BYTES = 1 << 22
 
 
 def read_mpr(path: Path | str):
     """Read an ``.mpr`` file into :class:`~cycler_cli.model.CyclingData` (see module docstring).
 
-    Current is in A, positive = oxidation at the working electrode (BioLogic's own sign)."""
+    Current is in A, positive = oxidation at the working electrode (BioLogic's own sign).
+
+    The data records are streamed: read :data:`_CHUNK_BYTES` at a time into one reusable
+    buffer, and only the fields the canonical columns need are copied out, already converted,
+    into the arrays that become those columns (the current is derived on the way,
+    :class:`~cycler_cli.io.biologic_common.CurrentDerivation`). Memory is the canonical
+    columns plus one chunk, not the file plus the columns; the result is the same, bit for
+    bit, as reading the whole file into memory (:func:`_read_mpr_buffer`)."""
     from cycler_cli.errors import CyclerError
-    from cycler_cli.io.biologic_common import to_cycling_data
-    from cycler_cli.model import ColumnInfo, RunMeta
 
     path = Path(path)
     try:
-        contents = parse_mpr(_read_bytes(path))
+        with open(path, "rb", buffering=0) as fh:
+            if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                contents = _parse(_FileSource(fh))
+                staged = _stage_columns(fh, contents.data)
+            else:  # a pipe or a device: nothing to read at offsets
+                contents, staged = parse_mpr(fh.readall()), None
     except CyclerError as exc:
         exc.path = exc.path or str(path)
         raise
+    return _to_cycling_data(path, contents, staged)
+
+
+def _read_mpr_buffer(buf: bytes, path: Path | str):
+    """:func:`read_mpr` on the file's bytes, all in memory: the columns are views into ``buf``
+    (the reference the streamed read is tested against)."""
+    from cycler_cli.errors import CyclerError
+
+    try:
+        contents = parse_mpr(buf)
+    except CyclerError as exc:
+        exc.path = exc.path or str(path)
+        raise
+    return _to_cycling_data(Path(path), contents, None)
+
+
+@dataclass
+class _Staged:
+    """What :func:`_stage_columns` hands to :func:`_to_cycling_data`."""
+
+    columns: dict[str, np.ndarray]
+    current_ma: Any  # derive_current_ma's result, or biologic_common._DERIVE
+    cell_voltage: str | None  # "Ewe/V - Ece/V" when the cell voltage is computed
+
+
+def _record_chunks(fh, data: DataModule):
+    """``(slice of points, structured records)`` for consecutive chunks of the data module's
+    complete records, read into one reusable buffer (each chunk is valid until the next)."""
+    itemsize = data.record_bytes
+    per_chunk = max(1, _CHUNK_BYTES // itemsize)
+    buffer = bytearray(min(per_chunk, max(data.n_read, 1)) * itemsize)
+    view = memoryview(buffer)
+    fh.seek(data.records_offset)
+    done = 0
+    while done < data.n_read:
+        k = min(per_chunk, data.n_read - done)
+        _readinto_full(fh, view[: k * itemsize], data.records_offset + done * itemsize)
+        yield slice(done, done + k), np.frombuffer(buffer, dtype=data.record_dtype, count=k)
+        done += k
+
+
+def _stage_columns(fh, data: DataModule) -> _Staged:
+    """Stream the records once: the columns :func:`~cycler_cli.io.biologic_common.columns_read`
+    names, as contiguous arrays in its dtypes, the cell voltage ``Ewe - Ece`` when
+    :func:`_cell_voltage` would compute it, and the derived current when there is no current
+    column."""
+    from cycler_cli.io.biologic_common import _DERIVE, CURRENT_PRIORITY, CurrentDerivation, _first, columns_read
+
+    fields: dict[str, tuple[str, Any]] = {}  # BioLogic name -> (record field, flag spec or None)
+    for spec, fname in data.layout:
+        if fname is not None:
+            fields[spec.name if spec.is_flag else fname] = ("flags", spec) if spec.is_flag else (fname, None)
+    pair = _cell_voltage_pair(fields)
+    names = dict.fromkeys([*fields, "Ewe-Ece/V"] if pair else fields)
+    n = data.n_read
+    columns: dict[str, np.ndarray] = {}
+    for name, dtype in columns_read(names).items():
+        if name == "Ewe-Ece/V" and pair:
+            columns[name] = np.empty(n)
+            continue
+        fname, flag = fields[name]
+        if dtype is None:
+            dtype = (np.uint8 if flag.flag_dtype == "uint8" else np.bool_) if flag else data.record_dtype[fname]
+        columns[name] = np.empty(n, dtype=dtype)
+    current_ma: Any = _DERIVE
+    derivation = None
+    if n and "time/s" in columns and _first(names, CURRENT_PRIORITY) is None:
+        derivation = CurrentDerivation(names, n)
+        if derivation.kind is None:
+            current_ma, derivation = None, None
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        for sl, records in _record_chunks(fh, data):
+            for name, out in columns.items():
+                if name == "Ewe-Ece/V" and pair:
+                    np.subtract(records[pair[0]], records[pair[1]], out=out[sl], dtype=np.float64)
+                    continue
+                fname, flag = fields[name]
+                if flag is None:
+                    out[sl] = records[fname]
+                elif flag.flag_dtype == "uint8":
+                    np.bitwise_and(records["flags"], np.uint8(flag.flag_mask), out=out[sl])
+                else:
+                    out[sl] = (records["flags"] & np.uint8(flag.flag_mask)) != 0
+            if derivation is not None:
+                time_s = columns["time/s"]
+                derivation.add(
+                    time_s[sl],
+                    **{key: columns[name][sl] if key == "mode" else records[fields[name][0]] for key, name in derivation.needs.items()},
+                )
+
+        def whole_columns() -> dict[str, np.ndarray]:
+            """The columns the derivation reads, whole: a second pass over the records."""
+            assert derivation is not None
+            whole = {"time/s": columns["time/s"]}
+            raw = [name for key, name in derivation.needs.items() if key != "mode"]
+            for name in raw:
+                whole[name] = np.empty(n, dtype=data.record_dtype[fields[name][0]])
+            if derivation.mode is not None:
+                whole["mode"] = columns["mode"]
+            for sl, records in _record_chunks(fh, data):
+                for name in raw:
+                    whole[name][sl] = records[fields[name][0]]
+            return whole
+
+        if derivation is not None:
+            current_ma = derivation.finish(whole_columns)
+    return _Staged(columns, current_ma, f"{pair[0]} - {pair[1]}" if pair else None)
+
+
+def _to_cycling_data(path: Path, contents: MprContents, staged: _Staged | None):
+    """The :class:`~cycler_cli.model.CyclingData` of parsed contents: from the whole-buffer
+    columns (``staged`` is ``None``) or from the streamed ones."""
+    from cycler_cli.io.biologic_common import _DERIVE, to_cycling_data
+    from cycler_cli.model import ColumnInfo, RunMeta
+
     data, settings = contents.data, contents.settings
-    columns = dict(data.columns)
+    if staged is None:
+        columns = dict(data.columns)
+        cell_voltage = _cell_voltage(columns)
+        cell_how = None
+        if cell_voltage is not None:
+            columns["Ewe-Ece/V"], cell_how = cell_voltage
+        current_ma, consume = _DERIVE, False
+    else:
+        columns, current_ma, cell_how, consume = staged.columns, staged.current_ma, staged.cell_voltage, True
     inferred: list[str] = []
-    cell_voltage = _cell_voltage(columns)
-    if cell_voltage is not None:
-        columns["Ewe-Ece/V"], how = cell_voltage
-        inferred.append(f"cell voltage Ewe-Ece/V computed as {how}, as EC-Lab's .mpt export does")
+    if cell_how is not None:
+        inferred.append(f"cell voltage Ewe-Ece/V computed as {cell_how}, as EC-Lab's .mpt export does")
+
     meta = RunMeta(
         source=str(path),
         reader=READER.name,
@@ -609,10 +833,10 @@ def read_mpr(path: Path | str):
     # A damaged record may hold signalling NaNs or huge values: numpy's cast warnings would only
     # reach stderr as noise, the values themselves stay in the frame as NaN / inf.
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        result = to_cycling_data(columns, meta)
-    if cell_voltage is not None:
+        result = to_cycling_data(columns, meta, current_ma=current_ma, consume=consume)
+    if cell_how is not None:
         result.meta.columns = [
-            ColumnInfo(c.canonical, f"derived: {cell_voltage[1]}", c.unit) if c.source == "Ewe-Ece/V" else c
+            ColumnInfo(c.canonical, f"derived: {cell_how}", c.unit) if c.source == "Ewe-Ece/V" else c
             for c in result.meta.columns
         ]
     return result
@@ -633,18 +857,27 @@ _CELL_VOLTAGE_PAIRS = (
 )
 
 
+def _cell_voltage_pair(names) -> tuple[str, str] | None:
+    """``(WE, CE)`` column names whose difference is the cell voltage (see :func:`_cell_voltage`)."""
+    if "freq/Hz" in names or "Ecell/V" in names or "Ewe-Ece/V" in names:
+        return None
+    for we, ce in _CELL_VOLTAGE_PAIRS:
+        if we in names and ce in names:
+            return we, ce
+    return None
+
+
 def _cell_voltage(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, str] | None:
     """``Ewe - Ece`` (V, float64) when the file records the counter electrode, as EC-Lab's
     export writes ``Ewe-Ece/V``; ``None`` for impedance files (``freq/Hz``), whose exports
     carry no such column, or when a cell voltage is already recorded."""
-    if "freq/Hz" in columns or "Ecell/V" in columns or "Ewe-Ece/V" in columns:
+    pair = _cell_voltage_pair(columns)
+    if pair is None:
         return None
-    for we, ce in _CELL_VOLTAGE_PAIRS:
-        if we in columns and ce in columns:
-            with np.errstate(invalid="ignore", over="ignore"):
-                diff = np.asarray(columns[we], dtype=np.float64) - np.asarray(columns[ce], dtype=np.float64)
-            return diff, f"{we} - {ce}"
-    return None
+    we, ce = pair
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.asarray(columns[we], dtype=np.float64) - np.asarray(columns[ce], dtype=np.float64)
+    return diff, f"{we} - {ce}"
 
 
 class _MprReader:
