@@ -38,11 +38,20 @@ from functools import cached_property
 
 import numpy as np
 
-from cycler_cli.cycles import current_threshold, half_cycles_from_sign, label_cycles
+from cycler_cli.cycles import current_threshold, label_cycles
 
 MIN_SEGMENT_POINTS = 2
 MIN_SEGMENT_CHARGE_SHARE = 1e-3
 MODE_REST = 3
+
+
+#: Points per block of the streaming passes: each block's per-point work (Δt, |I|, trapezoids,
+#: masks) stays in the CPU cache, so no full-length float temporary is made (docs/performance.md).
+BLOCK = 1 << 16
+#: Relative margin within which a run's block-wise charge is recomputed in numpy's own order
+#: before it is compared with the spurious cut (sums of m >= 0 terms in two orders differ by
+#: at most about 2·m·2⁻⁵³ relatively, far below this for any m below 10⁹).
+_CUT_MARGIN = 1e-6
 
 
 @dataclass
@@ -53,7 +62,6 @@ class Segments:
     voltage_v: np.ndarray
     current_a: np.ndarray
     sign: np.ndarray  # int8 per point after cleaning: +1 charge, -1 discharge, 0 rest
-    half_cycle: np.ndarray  # int64 per point, 0 before the first current
     threshold_a: float
     spurious_segments: int
     # per half-cycle (length n_half)
@@ -77,6 +85,15 @@ class Segments:
         return self.sign != 0
 
     @cached_property
+    def half_cycle(self) -> np.ndarray:
+        """int64 half-cycle per point, 0 before the first current (computed on first use: the
+        full-cell analysis needs only the per-half-cycle arrays)."""
+        half = np.zeros(self.sign.size, dtype=np.int64)
+        half[self.first_on] = 1
+        np.cumsum(half, out=half)
+        return half
+
+    @cached_property
     def cycle(self) -> np.ndarray:
         """int64 cycle per point (computed on first use: the analysis itself needs only hc_cycle)."""
         return label_cycles(self.half_cycle)
@@ -95,13 +112,20 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _clean_dt(time_s: np.ndarray) -> tuple[np.ndarray, int]:
     """``Δt`` per interval with non-finite and non-positive steps set to 0, and the number of
     intervals where time goes backwards (``Δt < 0``)."""
-    dt = np.diff(time_s)
-    backwards = int(np.count_nonzero(dt < 0))
-    bad = dt > 0
-    bad &= dt < np.inf  # NaN compares False in both
+    dt = np.empty(max(time_s.size - 1, 0))
+    return dt, _clean_dt_into(time_s, dt)
+
+
+def _clean_dt_into(time_s: np.ndarray, out: np.ndarray) -> int:
+    """:func:`_clean_dt` of ``time_s`` written into ``out`` (``time_s.size - 1`` long); returns
+    the backwards count."""
+    np.subtract(time_s[1:], time_s[:-1], out=out)
+    backwards = int(np.count_nonzero(out < 0))
+    bad = out > 0
+    bad &= out < np.inf  # NaN compares False in both
     np.logical_not(bad, out=bad)
-    dt[bad] = 0.0
-    return dt, backwards
+    out[bad] = 0.0
+    return backwards
 
 
 def _point_weights_s(time_s: np.ndarray, dt: np.ndarray | None = None) -> np.ndarray:
@@ -118,55 +142,211 @@ def _point_weights_s(time_s: np.ndarray, dt: np.ndarray | None = None) -> np.nda
     return w
 
 
-def _abs_finite(values: np.ndarray) -> np.ndarray:
-    """``|values|`` with non-finite values as 0, in one new array."""
-    out = np.abs(values)
+def _abs_finite(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``|values|`` with non-finite values as 0 (in ``out`` when given)."""
+    out = np.abs(values, out=out)
     out[~(out < np.inf)] = 0.0  # NaN and inf
     return out
+
+
+def _run_charge_exact(time_s: np.ndarray, current_a: np.ndarray, start: int, stop: int) -> float:
+    """``∫|I|dt`` of points ``start..stop-1`` with the midpoint weights, summed exactly as
+    ``np.add.reduceat`` sums one segment of the whole run's point charges (its first term,
+    then numpy's pairwise sum of the rest)."""
+    n = time_s.size
+    lo, hi = max(start - 1, 0), min(stop + 1, n)
+    dt, _ = _clean_dt(time_s[lo:hi])
+    half = np.empty(stop - lo)  # half Δt of points lo..stop-1; the last point of the run has none
+    np.divide(dt, 2, out=half[: dt.size])
+    half[dt.size :] = 0.0
+    if start >= 1:
+        w = half[1:] + half[:-1]
+    else:
+        w = np.empty(stop)
+        w[0] = half[0]
+        np.add(half[1:], half[:-1], out=w[1:])
+    w *= _abs_finite(current_a[start:stop])
+    return float(w[0] + np.add.reduce(w[1:]))
+
+
+def _sign_and_runs(time_s, current_a, control_mode, threshold):
+    """Raw direction per point (int8, rests by threshold and mode), the runs of equal direction
+    (starts, and each run's ``∫|I|dt`` summed block by block: equal to numpy's order up to
+    rounding), and the backwards-time count, in one streaming pass."""
+    n = current_a.size
+    sign = np.empty(n, dtype=np.int8)
+    m = min(BLOCK, n)
+    abs_b, dt_b, half_b, w_b = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    on_b, neg_b = np.empty(m, dtype=bool), np.empty(m, dtype=bool)
+    backwards = 0
+    half_prev = 0.0
+    starts_parts, ids_parts, sums_parts = [], [], []
+    n_runs = 0
+    for a in range(0, n, BLOCK):
+        b = min(a + BLOCK, n)
+        m = b - a
+        cur = current_a[a:b]
+        abs_i = _abs_finite(cur, abs_b[:m])
+        s = sign[a:b]
+        on = np.greater(abs_i, threshold, out=on_b[:m])
+        neg = np.less(cur, 0.0, out=neg_b[:m])
+        neg &= on
+        s[...] = on.view(np.int8)
+        s -= neg.view(np.int8)
+        s -= neg.view(np.int8)
+        if control_mode is not None:
+            s[np.asarray(control_mode[a:b]) == MODE_REST] = 0
+        # midpoint weights: half of Δt on each side; the run's last point has no interval after
+        k = min(b, n - 1) - a  # intervals a .. a+k-1
+        half = half_b[:m]
+        if k > 0:
+            backwards += _clean_dt_into(time_s[a : a + k + 1], dt_b[:k])
+            np.divide(dt_b[:k], 2, out=half[:k])
+        half[k:] = 0.0
+        w = w_b[:m]
+        w[0] = half[0] + half_prev
+        np.add(half[1:], half[:-1], out=w[1:])
+        half_prev = half[m - 1]
+        w *= abs_i
+        # runs of one direction: a new one at each change, and at the block start if it differs
+        change = np.flatnonzero(s[1:] != s[:-1])
+        change += 1
+        if a == 0 or s[0] != last_sign:
+            idx = np.concatenate(([0], change))
+            ids = np.arange(n_runs, n_runs + idx.size)
+            starts_parts.append(idx + a)
+        else:
+            idx = np.concatenate(([0], change))
+            ids = np.arange(n_runs - 1, n_runs + change.size)
+            starts_parts.append(change + a)
+        n_runs = int(ids[-1]) + 1
+        ids_parts.append(ids)
+        sums_parts.append(np.add.reduceat(w, idx))
+        last_sign = s[-1]
+    if n == 0:
+        return sign, np.zeros(0, np.int64), np.zeros(0), backwards
+    starts = np.concatenate(starts_parts)
+    approx = np.bincount(np.concatenate(ids_parts), weights=np.concatenate(sums_parts), minlength=n_runs)
+    return sign, starts, approx, backwards
+
+
+def _clean(time_s, current_a, control_mode, threshold):
+    """:func:`clean_sign` with the run structure: ``(sign, spurious count, backwards count,
+    starts, lengths, run_sign, kept)`` where ``kept`` marks the on-current runs left."""
+    sign, starts, approx, backwards = _sign_and_runs(time_s, current_a, control_mode, threshold)
+    n = sign.size
+    lengths = np.diff(np.concatenate((starts, [n])))
+    run_sign = sign[starts]
+    nonzero = run_sign != 0
+    if not nonzero.any():
+        return sign, 0, backwards, starts, lengths, run_sign, nonzero
+    # spurious: too short, or under a share of the biggest run's charge. The charges are
+    # block-wise sums; a run within _CUT_MARGIN of the cut is decided on its exact charge
+    # (and the biggest run's), so the decision is the one numpy's order would give.
+    biggest = float(approx[nonzero].max())
+    cut = MIN_SEGMENT_CHARGE_SHARE * biggest
+    below = approx < cut
+    if not np.isfinite(biggest):
+        exact = np.array([_run_charge_exact(time_s, current_a, int(s0), int(s0 + ln)) for s0, ln in zip(starts, lengths)])
+        below = exact < MIN_SEGMENT_CHARGE_SHARE * float(exact[nonzero].max())
+    else:
+        near = nonzero & (lengths >= MIN_SEGMENT_POINTS) & (np.abs(approx - cut) <= _CUT_MARGIN * np.maximum(approx, cut))
+        if near.any():
+            top = np.flatnonzero(nonzero & (approx >= biggest * (1 - _CUT_MARGIN)))
+            biggest = max(_run_charge_exact(time_s, current_a, int(starts[r]), int(starts[r] + lengths[r])) for r in top)
+            cut = MIN_SEGMENT_CHARGE_SHARE * biggest
+            for r in np.flatnonzero(near):
+                below[r] = _run_charge_exact(time_s, current_a, int(starts[r]), int(starts[r] + lengths[r])) < cut
+    spurious = nonzero & ((lengths < MIN_SEGMENT_POINTS) | below)
+    if spurious.any():
+        sign[np.repeat(spurious, lengths)] = 0
+    return sign, int(np.count_nonzero(spurious)), backwards, starts, lengths, run_sign, nonzero & ~spurious
 
 
 def clean_sign(
     time_s: np.ndarray,
     current_a: np.ndarray,
     control_mode: np.ndarray | None = None,
-    *,
-    abs_i: np.ndarray | None = None,
-    dt: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int]:
     """Direction per point after removing rests by mode and spurious runs.
 
-    ``abs_i`` (``|I|``, non-finite as 0) and ``dt`` (cleaned intervals) may be passed when the
-    caller has them. Returns ``(sign int8, threshold_a, number of spurious runs set to rest)``."""
+    Returns ``(sign int8, threshold_a, number of spurious runs set to rest)``."""
+    time_s = np.asarray(time_s, dtype=np.float64)
     current_a = np.asarray(current_a, dtype=np.float64)
     threshold = current_threshold(current_a)
-    if abs_i is None:
-        abs_i = _abs_finite(current_a)
-    # on = |I| > threshold with NaN and inf as rest; then -1 where the current is negative
-    on = np.greater(abs_i, threshold)
-    neg = np.less(current_a, 0.0)
-    neg &= on
-    sign = on.view(np.int8)
-    sign -= neg.view(np.int8)
-    sign -= neg.view(np.int8)
-    del neg
-    if control_mode is not None:
-        sign[np.asarray(control_mode) == MODE_REST] = 0
-    if sign.size == 0:
-        return sign, threshold, 0
-    starts, lengths = _runs(sign)
-    run_sign = sign[starts]
-    nonzero = run_sign != 0
-    if not nonzero.any():
-        return sign, threshold, 0
-    point_q = _point_weights_s(time_s, dt)
-    point_q *= abs_i
-    charge = np.add.reduceat(point_q, starts)
-    del point_q
-    biggest = float(charge[nonzero].max())
-    spurious = nonzero & ((lengths < MIN_SEGMENT_POINTS) | (charge < MIN_SEGMENT_CHARGE_SHARE * biggest))
-    if spurious.any():
-        sign[np.repeat(spurious, lengths)] = 0
-    return sign, threshold, int(np.count_nonzero(spurious))
+    sign, spurious = _clean(time_s, current_a, control_mode, threshold)[:2]
+    return sign, threshold, spurious
+
+
+def _add_in_order(acc: np.ndarray, values: np.ndarray, base: int, cuts: np.ndarray) -> None:
+    """``acc[base + k] += values[j]`` for each ``j`` in order, ``k`` the number of ``cuts`` at or
+    before ``j``: what ``np.bincount(labels, weights)`` adds, term by term in the same order
+    (so the sums are bit-identical): one running sum per label, or ``np.add.at`` when the
+    labels change too often for a call per label to pay."""
+    if _many_labels(cuts, values.size):
+        lab = np.zeros(values.size, dtype=np.intp)
+        lab[cuts] = 1
+        np.cumsum(lab, out=lab)
+        lab += base
+        np.add.at(acc, lab, values)
+        return
+    lo = 0
+    for k, hi in enumerate((*cuts.tolist(), values.size)):
+        if hi > lo:
+            piece = values[lo:hi]
+            piece[0] += acc[base + k]
+            np.cumsum(piece, out=piece)
+            acc[base + k] = piece[-1]
+        lo = hi
+
+
+def _many_labels(cuts: np.ndarray, size: int) -> bool:
+    """Whether ``np.add.at`` (~5 ns a term) beats one ``cumsum`` call per label (~3 µs a call)."""
+    return cuts.size * 512 > size
+
+
+def _block_labels(first_on: np.ndarray, a: int, b: int) -> tuple[int, np.ndarray]:
+    """Half-cycle of point ``a + 1`` and the offsets from it of the half-cycle starts in
+    ``a + 2 .. b`` (the labels of intervals ``a .. b - 1``, which end at those points)."""
+    lo = int(np.searchsorted(first_on, a + 1, side="right"))
+    hi = int(np.searchsorted(first_on, b, side="right"))
+    return lo, first_on[lo:hi] - (a + 1)
+
+
+def _integrals(time_s, voltage_v, current_a, sign, first_on, n_half):
+    """Per-half-cycle trapezoid sums of ``|I|`` and ``|V·I|`` over the counted intervals."""
+    n = sign.size
+    slots = n_half + 1
+    acc_q, acc_e = np.zeros(slots), np.zeros(slots)
+    m = min(BLOCK, n - 1)
+    dt_b, abs_b, p_b, q_b, e_b = np.empty(m), np.empty(m + 1), np.empty(m + 1), np.empty(m), np.empty(m)
+    out_b = np.empty(m, dtype=bool)
+    for a in range(0, n - 1, BLOCK):
+        b = min(a + BLOCK, n - 1)  # intervals a .. b-1, points a .. b
+        k = b - a
+        dt = dt_b[:k]
+        _clean_dt_into(time_s[a : b + 1], dt)
+        abs_i = _abs_finite(current_a[a : b + 1], abs_b[: k + 1])
+        # trapezoids 0.5 (|x_i| + |x_(i+1)|) dt; uncounted intervals weigh 0 (adding 0 leaves
+        # a sum unchanged, so the sums are those of the counted intervals alone)
+        q = np.add(abs_i[:-1], abs_i[1:], out=q_b[:k])
+        q *= 0.5
+        q *= dt
+        p = _abs_finite(voltage_v[a : b + 1], p_b[: k + 1])
+        p *= abs_i
+        e = np.add(p[:-1], p[1:], out=e_b[:k])
+        e *= 0.5
+        e *= dt
+        s = sign[a : b + 1]
+        uncounted = np.not_equal(s[1:], 0, out=out_b[:k])
+        uncounted &= s[1:] == s[:-1]  # both ends on, same direction
+        np.logical_not(uncounted, out=uncounted)
+        q[uncounted] = 0.0
+        e[uncounted] = 0.0
+        base, cuts = _block_labels(first_on, a, b)
+        _add_in_order(acc_q, q, base, cuts)
+        _add_in_order(acc_e, e, base, cuts)
+    return acc_q[1:slots] / 3600.0, acc_e[1:slots] / 3600.0
 
 
 def segment_run(
@@ -177,53 +357,37 @@ def segment_run(
 ) -> Segments:
     """Label half-cycles and integrate charge and energy per half-cycle.
 
-    Units: s, V, A in; Ah and Wh out (magnitudes in each half-cycle's own direction)."""
+    Units: s, V, A in; Ah and Wh out (magnitudes in each half-cycle's own direction).
+
+    Two streaming passes of :data:`BLOCK` points (direction and runs; then the integrals);
+    half-cycles come from the runs, so no per-point label array is made (see
+    :attr:`Segments.half_cycle`)."""
     time_s = np.asarray(time_s, dtype=np.float64)
     voltage_v = np.asarray(voltage_v, dtype=np.float64)
     current_a = np.asarray(current_a, dtype=np.float64)
     n = time_s.size
-    dt, backwards = _clean_dt(time_s) if n else (np.zeros(0), 0)
-    abs_i = _abs_finite(current_a)
-    sign, threshold, spurious = clean_sign(time_s, current_a, control_mode, abs_i=abs_i, dt=dt)
-    # labels, on-points and half-cycle starts in one pass (cycler_cli.cycles)
-    half_cycle, idx_on, group_start = half_cycles_from_sign(sign)
-    n_half = int(group_start.size)
-
-    # on-current points of one half-cycle are contiguous in idx_on (labels never decrease)
-    group_end = np.concatenate((group_start[1:], [idx_on.size])) - 1 if idx_on.size else np.zeros(0, int)
-    first_on = idx_on[group_start]
-    last_on = idx_on[group_end]
-    del idx_on
+    threshold = current_threshold(current_a)
+    sign, spurious, backwards, starts, lengths, run_sign, kept = _clean(time_s, current_a, control_mode, threshold)
+    # a half-cycle starts at each kept run whose direction differs from the kept run before
+    k_start = starts[kept]
+    k_last = k_start + lengths[kept] - 1
+    k_sign = run_sign[kept]
+    new = np.empty(k_start.size, dtype=bool)
+    if new.size:
+        new[0] = True
+        np.not_equal(k_sign[1:], k_sign[:-1], out=new[1:])
+    group = np.flatnonzero(new)
+    n_half = int(group.size)
+    first_on = k_start[group]
+    last_on = k_last[np.concatenate((group[1:], [k_start.size])) - 1] if n_half else np.zeros(0, np.int64)
     step_end = np.minimum(last_on + 1, max(n - 1, 0))
-    hc_sign = sign[first_on].astype(np.int8)
+    hc_sign = k_sign[group].astype(np.int8)
     hc_cycle = (np.arange(1, n_half + 1, dtype=np.int64) + 1) // 2  # cycle = ceil(h / 2)
     # a half-cycle's last point is the one before the next half-cycle's first on-point
     last = np.concatenate((first_on[1:] - 1, [n - 1])) if n_half else np.zeros(0, np.int64)
 
     if n >= 2 and n_half:
-        inside = sign[1:] != 0
-        inside &= sign[1:] == sign[:-1]  # both ends on, same direction
-        np.logical_not(inside, out=inside)  # now: the intervals that are not counted
-        lab = half_cycle[1:]
-        slots = n_half + 1
-        # trapezoids 0.5 (|x_i| + |x_(i+1)|) dt, in place; uncounted intervals weigh 0, so
-        # the per-half-cycle sums add the same terms in the same order as summing only the
-        # counted ones
-        q = np.add(abs_i[:-1], abs_i[1:])
-        q *= 0.5
-        q *= dt
-        q[inside] = 0.0
-        charge_ah = np.bincount(lab, weights=q, minlength=slots)[1:slots] / 3600.0
-        del q
-        abs_p = _abs_finite(voltage_v)
-        abs_p *= abs_i
-        e = np.add(abs_p[:-1], abs_p[1:])
-        del abs_p
-        e *= 0.5
-        e *= dt
-        e[inside] = 0.0
-        energy_wh = np.bincount(lab, weights=e, minlength=slots)[1:slots] / 3600.0
-        del e
+        charge_ah, energy_wh = _integrals(time_s, voltage_v, current_a, sign, first_on, n_half)
     else:
         charge_ah = np.zeros(n_half)
         energy_wh = np.zeros(n_half)
@@ -233,14 +397,13 @@ def segment_run(
         voltage_v=voltage_v,
         current_a=current_a,
         sign=sign,
-        half_cycle=half_cycle,
         threshold_a=threshold,
         spurious_segments=spurious,
         hc_sign=hc_sign,
         hc_cycle=hc_cycle,
-        first_on=first_on,
-        last_on=last_on,
-        step_end=step_end,
+        first_on=first_on.astype(np.int64, copy=False),
+        last_on=last_on.astype(np.int64, copy=False),
+        step_end=step_end.astype(np.int64, copy=False),
         last=np.asarray(last, dtype=np.int64),
         charge_ah=charge_ah,
         energy_wh=energy_wh,
@@ -258,31 +421,54 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
     Only the part in a half-cycle's own direction is kept, so each interval contributes
     ``max(s·Δq, 0)`` to the half-cycle ``s`` it ends in; the first interval of a half-cycle also
     hands its part in the previous direction back to the previous half-cycle (added after that
-    half-cycle's own intervals, the order they come in)."""
+    half-cycle's own intervals, the order they come in). One streaming pass of blocks."""
     n_half = seg.n_half
-    if n_half == 0 or seg.half_cycle.size < 2:
+    n = seg.sign.size
+    if n_half == 0 or n < 2:
         return np.zeros(n_half)
-    dq = np.diff(np.asarray(charge_ah, dtype=np.float64))
-    # rest-to-rest increments are the instrument integrating its offset during open circuit
-    # (EC-Lab's (Q-Qo) drifts there); the integral leaves rests out, so the check does too
-    on = seg.on
-    drop = on[1:] | on[:-1]
-    drop &= dq < np.inf
-    drop &= dq > -np.inf  # finite (NaN compares False)
-    np.logical_not(drop, out=drop)
-    dq[drop] = 0.0
-    del drop
-    lab = seg.half_cycle[1:]
+    q = np.asarray(charge_ah, dtype=np.float64)
+    sign = seg.sign
+    first_on = seg.first_on
     hc_sign_full = np.concatenate(([0], seg.hc_sign)).astype(np.int8)
-    own = hc_sign_full[lab] * dq  # the increment in the direction of the half-cycle it ends in
-    np.maximum(own, 0.0, out=own)
     slots = n_half + 1
-    out = np.bincount(lab, weights=own, minlength=slots)[1:slots]
-    del own
+    acc = np.zeros(slots)
+    m = min(BLOCK, n - 1)
+    dq_b, on_b, keep_b = np.empty(m), np.empty(m + 1, dtype=bool), np.empty(m, dtype=bool)
+    for a in range(0, n - 1, BLOCK):
+        b = min(a + BLOCK, n - 1)
+        k = b - a
+        dq = np.subtract(q[a + 1 : b + 1], q[a:b], out=dq_b[:k])
+        # rest-to-rest increments are the instrument integrating its offset during open
+        # circuit (EC-Lab's (Q-Qo) drifts there); the integral leaves rests out, so the check does too
+        on = np.not_equal(sign[a : b + 1], 0, out=on_b[: k + 1])
+        keep = np.logical_or(on[1:], on[:-1], out=keep_b[:k])
+        keep &= dq < np.inf
+        keep &= dq > -np.inf  # finite (NaN compares False)
+        np.logical_not(keep, out=keep)
+        dq[keep] = 0.0
+        base, cuts = _block_labels(first_on, a, b)
+        # the increment in the direction of the half-cycle it ends in, at least 0
+        if _many_labels(cuts, k):
+            lab = np.zeros(k, dtype=np.intp)
+            lab[cuts] = 1
+            np.cumsum(lab, out=lab)
+            lab += base
+            np.multiply(hc_sign_full[lab], dq, out=dq)
+        else:
+            lo = 0
+            for j, hi in enumerate((*cuts.tolist(), k)):
+                np.multiply(dq[lo:hi], float(hc_sign_full[base + j]), out=dq[lo:hi])
+                lo = hi
+        np.maximum(dq, 0.0, out=dq)
+        _add_in_order(acc, dq, base, cuts)
+    out = acc[1:slots]
     if n_half >= 2:
         # first interval of half-cycle k+1 ends at first_on[k]; its part in half-cycle k's
         # direction belongs to k (half-cycles alternate in direction)
-        back = seg.hc_sign[:-1] * dq[seg.first_on[1:] - 1]
+        f = first_on[1:]
+        d = q[f] - q[f - 1]
+        d[~((d < np.inf) & (d > -np.inf))] = 0.0
+        back = seg.hc_sign[:-1] * d
         out[:-1] += np.maximum(back, 0.0)
     return out
 
