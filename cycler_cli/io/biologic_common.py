@@ -125,12 +125,13 @@ class CurrentDerivation:
         self._last_time = np.nan  # so the first point's Δt is NaN, as in the whole-column code
         self._n_ratios = self._n_low = self._n_high = 0
         self._any_rest = False
-        self._scratch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._scratch: tuple[np.ndarray, ...] | None = None
 
-    def _buffers(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _buffers(self, k: int) -> tuple[np.ndarray, ...]:
+        """Chunk-sized scratch arrays (3 float64, 3 bool), reused from chunk to chunk."""
         if self._scratch is None or self._scratch[0].size < k:
-            self._scratch = (np.empty(k), np.empty(k), np.empty(k, dtype=bool), np.empty(k, dtype=bool))
-        return tuple(a[:k] for a in self._scratch)  # type: ignore[return-value]
+            self._scratch = (*(np.empty(k) for _ in range(3)), *(np.empty(k, dtype=bool) for _ in range(3)))
+        return tuple(a[:k] for a in self._scratch)
 
     def add(self, time_s: np.ndarray, mode=None, control=None, dq=None) -> None:
         """The next ``len(time_s)`` points (see the class docstring)."""
@@ -140,7 +141,7 @@ class CurrentDerivation:
         assert self.current is not None
         current = self.current[self._pos : self._pos + k]
         self._pos += k
-        dt, from_dq, mask, mask2 = self._buffers(k)
+        dt, from_dq, ratio, mask, mask2, mask3 = self._buffers(k)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if dq is not None:
                 # dq × 3600 / Δt where Δt > 0, else NaN; Δt of the chunk's first point from the
@@ -159,12 +160,15 @@ class CurrentDerivation:
                 current[...] = control
                 cc = np.equal(mode, MODE_CC, out=mask)
                 if from_dq is not None:
-                    ratio = from_dq[cc]
-                    ratio /= current[cc]
-                    ratio = ratio[np.isfinite(ratio)]
-                    self._n_ratios += ratio.size
-                    self._n_low += int(np.count_nonzero(ratio < _RATIO_LOW))
-                    self._n_high += int(np.count_nonzero(ratio > _RATIO_HIGH))
+                    # the whole-column code's ratios are from_dq[cc] / set point[cc], finite
+                    # ones only; counted here through masks (no compressed copies)
+                    np.divide(from_dq, current, out=ratio)
+                    counted = np.logical_and(np.isfinite(ratio, out=mask2), cc, out=mask2)
+                    self._n_ratios += int(np.count_nonzero(counted))
+                    below = np.logical_and(np.less(ratio, _RATIO_LOW, out=mask3), counted, out=mask3)
+                    self._n_low += int(np.count_nonzero(below))
+                    above = np.logical_and(np.greater(ratio, _RATIO_HIGH, out=mask3), counted, out=mask3)
+                    self._n_high += int(np.count_nonzero(above))
                     np.copyto(current, from_dq, where=np.logical_not(cc, out=mask2))
                 else:
                     np.copyto(current, np.nan, where=np.logical_not(cc, out=mask2))
