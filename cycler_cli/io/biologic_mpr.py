@@ -4,8 +4,11 @@ What it reads
     The file magic ``BIO-LOGIC MODULAR FILE\\x1a``, then ``MODULE`` blocks, each with a v1 header
     (EC-Lab < 11.50: short name, long name, length, version, date) or a v2 header (EC-Lab >=
     11.50: an extra max-length field and a second version word), as galvani documents them.
-    The walk is the project's own: one ``open``, one read, offsets checked against the file
-    size, so a declared length is never an allocation.
+    The walk is the project's own: one ``open``, headers read at their offsets, offsets checked
+    against the file size, so a declared length is never an allocation. The data records are
+    streamed (a few MB at a time into one buffer) straight into the canonical columns, so the
+    file's bytes are never all in memory: the read's peak is the columns themselves (about
+    1.1 × the file for a GCPL file; ``docs/performance.md``).
 
     * ``VMP Set`` (settings): technique (first byte; id -> name after yadg), active material
       mass (f4 at 0x107, mg), electrode surface area (f4 at 0x211, unit code at 0x250:
@@ -551,7 +554,8 @@ class MprContents:
 
     @property
     def columns(self) -> dict[str, np.ndarray]:
-        """BioLogic-named columns (raw types, views into the file's bytes; flags unpacked)."""
+        """BioLogic-named columns (raw types, views into the file's bytes; flags unpacked).
+        Filled by :func:`parse_mpr`; empty when :func:`read_mpr` streams the records instead."""
         return self.data.columns
 
 

@@ -88,7 +88,7 @@ def test_streamed_gcpl_columns_equal_the_data_module_fields(monkeypatch):
 @pytest.mark.parametrize("extra", [0, 1, 17])
 def test_streamed_read_of_a_cut_file_accounts_for_every_row(monkeypatch, tmp_path, fraction, extra):
     """A real file cut inside its records: complete records read, the cut one counted as
-    skipped, the same as the whole-buffer read, with chunks of 5 records."""
+    skipped, the same as the whole-buffer read, with chunks of 37 records."""
     src = realdata_dir() / GCPL
     raw = src.read_bytes()
     full = parse_mpr(raw).data
@@ -96,7 +96,7 @@ def test_streamed_read_of_a_cut_file_accounts_for_every_row(monkeypatch, tmp_pat
     cut = full.records_offset + int(full.n_read * fraction) * itemsize + extra
     path = tmp_path / "cut.mpr"
     path.write_bytes(raw[:cut])
-    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 5 * itemsize)
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 37 * itemsize)
     run = read_mpr(path)
     complete, partial = divmod(cut - full.records_offset, itemsize)
     assert run.meta.rows_read == len(run) == complete
@@ -173,3 +173,29 @@ def test_chunked_derivation_checks_the_set_point_without_an_exact_median_when_it
     current, how = derivation.finish(no_whole_columns)
     assert "disagrees" not in how
     assert current.tobytes() == _derive_current_ma_whole(cols)[0].tobytes()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes on this platform")
+def test_a_pipe_is_read_whole_with_the_same_result(tmp_path):
+    """A pipe has no offsets to read at: read_mpr reads it whole (the registry refuses pipes
+    before this, but the reader function takes any path)."""
+    import os
+    import threading
+
+    src = realdata_dir() / "yadg" / "gcpl.issue_211.mpr"  # data module v0
+    raw = src.read_bytes()
+    fifo = tmp_path / "run.mpr"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(raw)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        run = read_mpr(fifo)
+    finally:
+        writer.join(timeout=10)
+    _assert_same(run, _read_mpr_buffer(raw, fifo))
+    _assert_same(read_mpr(src), _read_mpr_buffer(raw, src))
