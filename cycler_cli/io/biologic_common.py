@@ -361,7 +361,7 @@ def to_cycling_data(
             )
         current_ma, how = derived
         meta.inferred.append(f"current derived from {how}")
-        missing = int(np.count_nonzero(~np.isfinite(current_ma)))
+        missing = n - int(np.count_nonzero(np.isfinite(current_ma)))
         if missing:
             meta.warnings.append(f"{missing} of {n} points have no current (no current column, set point or time step to derive it from)")
         info.append(ColumnInfo("current_a", f"derived: {how}", "mA"))

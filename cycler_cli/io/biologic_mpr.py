@@ -709,7 +709,7 @@ def _record_chunks(fh, data: DataModule):
     complete records, read into one reusable buffer (each chunk is valid until the next)."""
     itemsize = data.record_bytes
     per_chunk = max(1, _CHUNK_BYTES // itemsize)
-    buffer = bytearray(min(per_chunk, max(data.n_read, 1)) * itemsize)
+    buffer = np.empty(min(per_chunk, max(data.n_read, 1)) * itemsize, dtype=np.uint8)  # not zeroed
     view = memoryview(buffer)
     fh.seek(data.records_offset)
     done = 0
