@@ -15,7 +15,11 @@ sizes of ``sample_runs/``. Each round times every ``--jobs`` value once, in alte
 the rounds and the ratio to ``--jobs 1`` (and, as the least disturbed estimate on a shared
 machine, the ratio of the fastest rounds). ``machine_ceiling`` calibrates the machine: the same
 pure-Python task run N times at once against once alone, the best ratio any program can reach
-with N processes there (0.5 for 2 on two really free cores; virtual CPUs often give less). The JSON reports of every setting are checked to be
+with N processes there (0.5 for 2 on two really free cores; virtual CPUs often give less);
+``work_ceiling`` does the same with the real per-run work: N independent processes each checking a
+fixed share of the runs (equal bytes, imports and a warm-up run done before the clock starts)
+against one process checking all of them, the best ``--jobs N`` can reach on this work at that
+moment. The JSON reports of every setting are checked to be
 identical. Results are printed as JSON (with the machine's cores and load average) and
 written to ``benchmarks/_data/batch-results.json``.
 """
@@ -136,6 +140,69 @@ def machine_ceiling(jobs: int, n: int = 10_000_000) -> dict[str, float]:
     return {"one_task_s": round(alone, 3), f"{jobs}_tasks_at_once_s": round(together, 3), "ceiling_ratio": round(together / (jobs * alone), 3)}
 
 
+def _halves(runs: list, parts: int) -> list[list]:
+    """``runs`` dealt into ``parts`` shares of about equal bytes (largest first, each to the
+    lightest share so far)."""
+    shares: list[list] = [[] for _ in range(parts)]
+    sizes = [0] * parts
+    for run in sorted(runs, key=lambda r: -sum(os.stat(p).st_size for p in r)):
+        k = sizes.index(min(sizes))
+        shares[k].append(run)
+        sizes[k] += sum(os.stat(p).st_size for p in run)
+    return shares
+
+
+def _work_share(directory: Path, part: int, parts: int, start_at: float) -> None:
+    """(internal) Check share ``part`` of ``parts`` of the runs, imports and a warm-up run done
+    first, starting at the epoch time ``start_at``; print its wall and CPU seconds."""
+    import functools
+
+    sys.path.insert(0, str(ROOT))
+    from cycler_cli.batch import check_run, discover, plan
+    from cycler_cli.config import CheckConfig
+
+    found = discover([directory])
+    share = _halves(plan(list(found.files), readers=found.readers), parts)[part] if parts > 1 else plan(list(found.files), readers=found.readers)
+    work = functools.partial(check_run, config=CheckConfig(), encode=True)
+    for run in share[:1] + [r for r in share if str(r[0]).endswith(".csv")][:1]:
+        work(run)  # imports and first-call costs are not part of the per-file work
+    while time.time() < start_at:
+        time.sleep(0.001)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for run in share:
+        work(run)
+    print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}))
+
+
+def work_ceiling(directory: Path, jobs: int) -> dict[str, float]:
+    """The best ratio ``--jobs N`` can reach on this work here: ``jobs`` independent processes,
+    each checking a fixed share of the runs (equal bytes; imports done and warmed up before the
+    clock starts), all at once, against one process checking every run. The longest share's
+    wall time over the one process's wall time."""
+
+    def launch(part: int, parts: int, start_at: float) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, __file__, "--work-share", f"{part},{parts},{start_at},{directory}"],
+            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+
+    def run(parts: int) -> list[dict]:
+        start_at = time.time() + 3.0  # all processes imported and warmed up by then
+        procs = [launch(k, parts, start_at) for k in range(parts)]
+        return [json.loads(p.communicate()[0]) for p in procs]
+
+    alone = run(1)[0]
+    together = run(jobs)
+    longest = max(r["wall_s"] for r in together)
+    return {
+        "all_runs_one_process_s": round(alone["wall_s"], 3),
+        f"longest_of_{jobs}_shares_at_once_s": round(longest, 3),
+        "cpu_s_one": round(alone["cpu_s"], 3),
+        f"cpu_s_{jobs}_shares": round(sum(r["cpu_s"] for r in together), 3),
+        "ceiling_ratio": round(longest / alone["wall_s"], 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -146,7 +213,12 @@ def main() -> None:
         "--interval-s", type=float, default=60.0,
         help="sampling interval of the symmetric runs (full cells: 10x); 60 = the size of sample_runs/, 20 = 3x the rows",
     )
+    parser.add_argument("--work-share", help=argparse.SUPPRESS)  # internal: one share of work_ceiling
     args = parser.parse_args()
+    if args.work_share:
+        part, parts, start_at, folder = args.work_share.split(",", 3)
+        _work_share(Path(folder), int(part), int(parts), float(start_at))
+        return
     jobs_list = [j.strip() for j in args.jobs.split(",")]
     name = f"batch{args.runs}" if args.interval_s == 60.0 else f"batch{args.runs}-{args.interval_s:g}s"
     directory = make_runs(DATA / name, args.runs, args.interval_s)
@@ -172,6 +244,7 @@ def main() -> None:
     same = len(set(outputs.values())) == 1
     parallel = [j for j in jobs_list if not j.startswith("dask") and int(j) > 1]
     ceiling = {j: machine_ceiling(int(j)) for j in parallel}
+    per_work = {j: work_ceiling(directory, int(j)) for j in parallel}
     base = statistics.median(walls[jobs_list[0]])
     result = {
         "mode": args.mode,
@@ -183,6 +256,8 @@ def main() -> None:
         "load_avg_1min_during": [round(x, 2) for x in loads],
         "identical_reports": same,
         "machine_ceiling": ceiling,
+        "work_ceiling": per_work,
+        "load_avg_1min_after": round(os.getloadavg()[0], 2),
         "jobs": {
             j: {
                 "wall_s_median": round(statistics.median(walls[j]), 3),
