@@ -199,3 +199,22 @@ def test_a_pipe_is_read_whole_with_the_same_result(tmp_path):
         writer.join(timeout=10)
     _assert_same(run, _read_mpr_buffer(raw, fifo))
     _assert_same(read_mpr(src), _read_mpr_buffer(raw, src))
+
+
+def test_streamed_read_falls_back_on_a_second_pass_for_the_exact_median(monkeypatch):
+    """With the counting window made useless, the set-point check needs the exact median: the
+    streamed read takes a second pass over the records for whole columns, and the result is
+    still the whole-buffer read's (and the default one's)."""
+    path = realdata_dir() / GCPL
+    raw = path.read_bytes()
+    default = _read_mpr_buffer(raw, path)
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 4096)
+    monkeypatch.setattr(biologic_common, "_RATIO_LOW", 2.0)
+    monkeypatch.setattr(biologic_common, "_RATIO_HIGH", 3.0)
+    calls = []
+    whole = biologic_common._derive_current_ma_whole
+    monkeypatch.setattr(biologic_common, "_derive_current_ma_whole", lambda cols: calls.append(sorted(cols)) or whole(cols))
+    run = read_mpr(path)
+    assert calls and calls[0] == ["control/V/mA", "dq/mA.h", "mode", "time/s"]
+    _assert_same(run, default)
+    _assert_same(run, _read_mpr_buffer(raw, path))
