@@ -60,6 +60,16 @@ def make_runs(directory: Path, n: int, interval_s: float = 60.0) -> Path:
     return directory
 
 
+def _child_env() -> dict[str, str]:
+    """The benchmark children's environment (``measure.child_env``): among others without
+    ``PYTHONDONTWRITEBYTECODE``, so an editable checkout keeps its ``.pyc`` files as an
+    installed cycler does instead of recompiling every module in every process."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from measure import child_env
+
+    return child_env()
+
+
 def _setting(jobs: str) -> tuple[str, int]:
     """``"2"`` -> ("process", 2); ``"dask2"`` -> ("dask", 2)."""
     if jobs.startswith("dask"):
@@ -76,7 +86,7 @@ def time_cli(directory: Path, jobs: str) -> tuple[float, float, str]:
     done = subprocess.run(
         [sys.executable, "-m", "cycler_cli", "check", str(directory), "--jobs", str(n), "--executor", executor,
          "--format", "json", "--quiet"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True, text=True, cwd=ROOT, env=_child_env(),
     )
     wall = time.perf_counter() - t0
     after = os.times()
@@ -183,7 +193,7 @@ def work_ceiling(directory: Path, jobs: int) -> dict[str, float]:
     def launch(part: int, parts: int, start_at: float) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, __file__, "--work-share", f"{part},{parts},{start_at},{directory}"],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            stdout=subprocess.PIPE, text=True, cwd=ROOT, env=_child_env(),
         )
 
     def run(parts: int) -> list[dict]:
