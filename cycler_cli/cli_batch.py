@@ -407,6 +407,7 @@ def register(app: typer.Typer) -> None:
         area_cm2: AreaOpt = None,
         config: Annotated[Optional[Path], typer.Option("--config", help="TOML file with check settings (docs/config.md).")] = None,
         reader: ReaderOpt = None,
+        columns: ColumnsOpt = None,
         link: LinkOpt = True,
         jobs: JobsOpt = None,
         executor: ExecutorOpt = Executor.process,
@@ -430,7 +431,9 @@ def register(app: typer.Typer) -> None:
                 paths, recursive=recursive, link=link, join=False, quiet=quiet,
                 jobs=jobs if executor is Executor.process else 1, workers=workers,
             )
-            work = functools.partial(summary_run, config=cfg, reader=reader, raise_internal=bool(_state["debug"]))
+            work = functools.partial(
+                summary_run, config=cfg, reader=reader, raise_internal=bool(_state["debug"]), columns=columns
+            )
             outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, workers=workers)
         rows = summary_mod.sort_rows([o.value for o in outcomes], sort, descending=descending)
         if format is SummaryFormat.csv:
@@ -457,6 +460,7 @@ def register(app: typer.Typer) -> None:
         mass_mg: MassOpt = None,
         area_cm2: AreaOpt = None,
         reader: ReaderOpt = None,
+        columns: ColumnsOpt = None,
     ) -> int:
         """Per-cycle tables of several runs side by side, differences from the first, and the better run per metric."""
         from cycler_cli.analysis import analyze
@@ -464,7 +468,7 @@ def register(app: typer.Typer) -> None:
         from cycler_cli.io import read
 
         options = _analysis_options(cell, mass_mg, area_cm2)
-        reports = [analyze(read(f, reader=reader), **options).to_dict() for f in files]
+        reports = [analyze(read(f, reader=reader, columns=columns), **options).to_dict() for f in files]
         metrics = [m.strip() for v in metric or () for m in v.split(",") if m.strip()] or None
         comparison = compare_reports(reports, metrics=metrics)
         if format is CompareFormat.json:
@@ -500,6 +504,7 @@ def register(app: typer.Typer) -> None:
         area_cm2: AreaOpt = None,
         reference_cycle: Annotated[int, typer.Option("--reference-cycle", help="Cycle that retention is relative to (full cells).")] = 1,
         reader: ReaderOpt = None,
+        columns: ColumnsOpt = None,
     ) -> int:
         """Figures of one run: voltage vs time and overpotential drift (symmetric), voltage vs capacity and capacity/CE vs cycle (full)."""
         from cycler_cli.analysis import analyze
@@ -513,7 +518,7 @@ def register(app: typer.Typer) -> None:
                 chosen = [int(c) for c in cycles.replace(" ", "").split(",") if c]
             except ValueError:
                 raise ConfigError(f"--cycles {cycles!r} is not a list of cycle numbers", hint="e.g. --cycles 1,5,10") from None
-        data = read_run(files, reader=reader)
+        data = read_run(files, reader=reader, columns=columns)
         report = analyze(data, reference_cycle=reference_cycle, **_analysis_options(cell, mass_mg, area_cm2)).to_dict()
         info = plot_run(
             data, report, output, kind=kind.value, cycles=chosen, retention_pct=retention_pct,

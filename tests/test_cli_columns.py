@@ -1,4 +1,5 @@
-"""``--columns``: a user's own CSV headers mapped on the command line (inspect, cycles, check)."""
+"""``--columns``: a user's own CSV headers mapped on the command line (inspect, cycles, check,
+summary, compare, plot)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,20 @@ def test_columns_with_another_reader_is_a_usage_error(cli, tmp_path):
     f = _write_lab_csv(tmp_path / "lab.csv")
     result = cli("check", "--reader", "arbin-csv", "--columns", MAP, f)
     assert result.exit_code == 2
+
+
+def test_columns_map_drives_summary_and_compare(cli, tmp_path):
+    a = _write_lab_csv(tmp_path / "a.csv")
+    b = _write_lab_csv(tmp_path / "b.csv")
+    unmapped = cli("summary", "--format", "json", "--jobs", "1", "--cell", "full", tmp_path)
+    assert {r["status"] for r in json.loads(unmapped.stdout)["runs"]} == {"error"}
+    summary = cli("summary", "--format", "json", "--jobs", "1", "--cell", "full", "--columns", MAP, tmp_path)
+    assert summary.exit_code == 0, summary.stderr
+    runs = json.loads(summary.stdout)["runs"]
+    assert len(runs) == 2 and all(r["cell_type"] == "full" and r["cycles"] == 1 for r in runs), runs
+    compare = cli("compare", "--format", "json", "--cell", "full", "--metric", "discharge_mah", "--columns", MAP, a, b)
+    assert compare.exit_code == 0, compare.stderr
+    (row,) = json.loads(compare.stdout)["rows"]
+    # 1 mA for 60 one-minute intervals: 1 mAh in both runs, no difference
+    assert [round(v, 9) for v in row["discharge_mah"]["values"]] == [1.0, 1.0] and row["discharge_mah"]["diff"][1] == 0.0, row
+    assert cli("compare", "--cell", "full", a, b).exit_code == 3
