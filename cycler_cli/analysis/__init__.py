@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from cycler_cli.analysis import segment as _segment
 from cycler_cli.analysis.celltype import detect_cell_type
 from cycler_cli.analysis.segment import Segments, charge_from_column, segment_run
 from cycler_cli.analysis.table import SCHEMA_VERSION, CycleReport
@@ -36,14 +37,29 @@ def _positive(name: str, value: float | None) -> float | None:
     return float(value)
 
 
-def _distinct(labels: np.ndarray) -> int:
-    """Number of distinct values; labels that never decrease (the usual case) are counted by
-    their changes, without sorting or hashing."""
-    if labels.size == 0:
-        return 0
-    if np.any(labels[1:] < labels[:-1]):
-        return int(np.unique(labels).size)
-    return 1 + int(np.count_nonzero(labels[1:] != labels[:-1]))
+def _distinct_on(labels: np.ndarray, sign: np.ndarray) -> int:
+    """Number of distinct ``labels`` on the current-on points (``sign != 0``), block by block
+    (no full-length mask or gathered copy). Labels that never decrease (the usual case) are
+    counted by their changes, without sorting or hashing; otherwise ``np.unique`` decides."""
+    n = sign.size
+    step = _segment.BLOCK
+    changes = 0
+    last = None
+    for a in range(0, n, step):
+        lab = labels[a : a + step][sign[a : a + step] != 0]
+        if lab.size == 0:
+            continue
+        if last is not None:
+            if lab[0] < last:
+                break
+            changes += bool(lab[0] != last)
+        if np.any(lab[1:] < lab[:-1]):
+            break
+        changes += int(np.count_nonzero(lab[1:] != lab[:-1]))
+        last = lab[-1]
+    else:
+        return 0 if last is None else 1 + changes
+    return int(np.unique(labels[sign != 0]).size)
 
 
 def _check_charge_column(data: CyclingData, seg: Segments) -> tuple[float | None, list[str]]:
@@ -139,7 +155,7 @@ def analyze(
         )
     if meta.cycle_source == "file":
         # distinct labels on current-on points: BioLogic counts from 0, derived labels from 1
-        file_half = _distinct(data.column("half_cycle")[seg.on])
+        file_half = _distinct_on(data.column("half_cycle"), seg.sign)
         if file_half != seg.n_half:
             warnings.append(
                 f"the file numbers {file_half} half-cycles, the current's sign gives {seg.n_half}: "
