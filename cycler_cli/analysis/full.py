@@ -161,10 +161,12 @@ def analyze_full(
         "ir_dt_s": ir_dt,
     }
     first_half = "charge" if charge_first else "discharge"
+    # each column to JSON-safe Python floats once (tolist, not one numpy scalar per cell)
+    cells = {name: [_f(x) for x in col.tolist()] for name, col in columns.items()}
     rows: list[dict[str, Any]] = []
-    for k in range(n_cycles):  # building output dicts, one per cycle (no row-level maths)
-        row: dict[str, Any] = {"cycle": k + 1, "first_half": first_half, "complete": bool(complete[k])}
-        row.update({name: _f(col[k]) for name, col in columns.items()})
+    for k, done_k in enumerate(complete.tolist()):  # building output dicts, one per cycle (no row-level maths)
+        row: dict[str, Any] = {"cycle": k + 1, "first_half": first_half, "complete": done_k}
+        row.update({name: values[k] for name, values in cells.items()})
         rows.append(row)
 
     from_ref = complete & (cycles >= reference_cycle)
