@@ -476,11 +476,21 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
 def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Median of ``values`` per integer group ``0..n_groups-1`` (NaN for empty groups).
 
-    Vectorised: one lexsort, then the middle element(s) of each group."""
+    The middle element(s) of each group in a stable sort by value: where the groups come in
+    runs (``groups`` never decreases, as labels of points in time order do) each run's two
+    middle values are found with ``np.partition`` (linear time); otherwise one lexsort."""
     out = np.full(n_groups, np.nan)
     keep = np.isfinite(values)
-    values, groups = values[keep], groups[keep]
+    if not keep.all():  # (all finite, the usual case: no copies)
+        values, groups = values[keep], groups[keep]
     if values.size == 0:
+        return out
+    starts = np.flatnonzero(groups[1:] != groups[:-1])
+    starts += 1
+    # groups in runs that never decrease (checked at the run starts only), long enough that a
+    # call per run pays
+    if groups[0] >= 0 and starts.size * 256 <= values.size and not np.any(groups[starts] < groups[starts - 1]):
+        _run_medians(values, groups, np.concatenate(([0], starts, [values.size])), out)
         return out
     order = np.lexsort((values, groups))
     v = values[order]
@@ -491,3 +501,23 @@ def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nd
     hi = starts[have] + counts[have] // 2
     out[have] = 0.5 * (v[lo] + v[hi])
     return out
+
+
+def _run_medians(values: np.ndarray, groups: np.ndarray, bounds: np.ndarray, out: np.ndarray) -> None:
+    """:func:`group_median` of runs ``values[bounds[k]:bounds[k+1]]`` into ``out[group]``, bit for
+    bit: the lexsort's middle values, found by partition. Equal values are the same number
+    except 0.0 and -0.0, so a run whose middle value is zero is sorted stably instead."""
+    n_groups = out.size
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        gid = int(groups[a])
+        if gid >= n_groups:
+            continue
+        m = b - a
+        lo, hi = (m - 1) // 2, m // 2
+        piece = values[a:b].copy()
+        piece.partition([lo, hi] if hi != lo else lo)
+        x, y = piece[lo], piece[hi]
+        if x == 0 or y == 0:
+            piece = np.sort(values[a:b], kind="stable")
+            x, y = piece[lo], piece[hi]
+        out[gid] = 0.5 * (x + y)
