@@ -81,7 +81,10 @@ def analyze_symmetric(
     n_half = seg.n_half
     t, v, i = seg.time_s, seg.voltage_v, seg.current_a
     idx_on = np.flatnonzero(seg.on)
-    g = seg.half_cycle[idx_on] - 1
+    # half-cycle (from 0) of each on-point: on-points of half-cycle h start at first_on[h]
+    # (no per-point label array)
+    bounds = np.searchsorted(idx_on, seg.first_on)
+    g = np.repeat(np.arange(n_half, dtype=np.int64), np.diff(np.append(bounds, idx_on.size)))
     t_on, abs_v, i_on = t[idx_on], np.abs(v[idx_on]), i[idx_on]
 
     start_s = t[seg.first_on]
@@ -92,7 +95,7 @@ def analyze_symmetric(
     counts = np.bincount(g[finite], minlength=n_half)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / counts
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(g)) + 1)) if g.size else np.zeros(0, int)
+    starts = bounds if g.size else np.zeros(0, int)  # every half-cycle has an on-point: its first
     peak = np.fmax.reduceat(abs_v, starts) if g.size else np.zeros(0)
     window_start = (t[seg.last_on] - END_SHARE * duration_s)[g]
     in_end = t_on >= window_start
