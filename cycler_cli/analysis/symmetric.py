@@ -111,7 +111,7 @@ def analyze_symmetric(
     with np.errstate(invalid="ignore", divide="ignore"):
         ir_ohm = np.where(has_prev & (d_i > 0), ir_v / d_i, np.nan)
         r_dc = overpotential / np.abs(current)
-    ir_dt = np.where(has_prev, t[seg.first_on] - t[prev_c], np.nan)
+        ir_dt = np.where(has_prev, t[seg.first_on] - t[prev_c], np.nan)  # inf - inf in a damaged time column
 
     area = area_cm2 if area_cm2 else None
     asr = r_dc * area if area else np.full(n_half, np.nan)
