@@ -178,6 +178,8 @@ class CyclingData:
             raise ContractError(f"reader {meta.reader!r}: frame index must be a RangeIndex from 0")
         self._frame: pd.DataFrame | None = frame
         self._columns: dict[str, np.ndarray] | None = None
+        self._lazy: dict[str, Any] = {}
+        self._names: list[str] = [str(c) for c in frame.columns]
         self._n = len(frame)
         meta.rows_read = self._n
 
@@ -185,11 +187,23 @@ class CyclingData:
     def from_columns(cls, columns: dict[str, Any], meta: RunMeta) -> CyclingData:
         """A run from canonical arrays, each cast to its contract dtype (no copy when it already
         has it); the same checks as a frame: required names present, no other names, equal
-        lengths."""
-        arrays = _canonical_arrays(columns)
-        missing = [c for c in REQUIRED_COLUMNS if c not in arrays]
+        lengths.
+
+        A column's value may also be a function of no arguments that returns its array: it is
+        called, cast and checked the first time the column is asked for (:meth:`column`,
+        :attr:`frame`). The ``.mpr`` reader hands ``cycle`` and ``step`` over this way: the
+        analysis never reads them, and at 10^6 points making them costs as much as a tenth of
+        reading the file (two 8 MB int64 arrays the kernel has to map and zero)."""
+        lazy = {name: make for name, make in columns.items() if callable(make)}
+        arrays = _canonical_arrays({name: v for name, v in columns.items() if name not in lazy})
+        unknown = [name for name in lazy if name not in CANONICAL_COLUMNS]
+        if unknown:
+            raise ContractError(f"non-canonical column {unknown[0]!r}")
+        missing = [c for c in REQUIRED_COLUMNS if c not in arrays and c not in lazy]
         if missing:
             raise ContractError(f"reader {meta.reader!r} left out columns {missing}")
+        if "time_s" not in arrays:
+            raise ContractError(f"reader {meta.reader!r}: time_s must be an array, not made on use")
         lengths = {name: len(a) for name, a in arrays.items()}
         if len(set(lengths.values())) > 1:
             raise ContractError(f"reader {meta.reader!r}: columns of different lengths {lengths}")
@@ -200,9 +214,22 @@ class CyclingData:
         self.meta = meta
         self._frame = None
         self._columns = arrays
+        self._lazy = lazy
+        self._names = [c for c in CANONICAL_COLUMNS if c in arrays or c in lazy]
         self._n = lengths["time_s"]
         meta.rows_read = self._n
         return self
+
+    def _materialise(self, name: str) -> np.ndarray:
+        """Make a column handed over as a function (:meth:`from_columns`), cast and checked."""
+        assert self._columns is not None
+        values = _canonical_arrays({name: self._lazy.pop(name)()})[name]
+        if values.ndim != 1 or len(values) != self._n:
+            raise ContractError(
+                f"reader {self.meta.reader!r}: column {name} made on use has shape {values.shape}, not ({self._n},)"
+            )
+        self._columns[name] = values
+        return values
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -211,17 +238,19 @@ class CyclingData:
             import pandas as pd
 
             assert self._columns is not None
+            for name in list(self._lazy):
+                self._materialise(name)
             # copy=False: pandas would otherwise consolidate the float columns into one new
             # block, a second full copy of the run (0.9 s and ~0.5 GB at 10^7 points,
             # docs/performance.md). Read-only views are fine: under copy-on-write pandas copies
             # a column only if someone writes to it.
-            self._frame = pd.DataFrame(self._columns, copy=False)
+            self._frame = pd.DataFrame({c: self._columns[c] for c in self._names}, copy=False)
         return self._frame
 
     @property
     def column_names(self) -> list[str]:
         if self._columns is not None:
-            return list(self._columns)
+            return list(self._names)
         assert self._frame is not None
         return [str(c) for c in self._frame.columns]
 
@@ -238,6 +267,8 @@ class CyclingData:
     def column(self, name: str) -> np.ndarray:
         """The column as a numpy array (no copy where pandas allows)."""
         if self._columns is not None:
+            if name in self._lazy:
+                return self._materialise(name)
             return self._columns[name]
         assert self._frame is not None
         return self._frame[name].to_numpy()

@@ -23,6 +23,8 @@ Choices, each recorded in ``meta.inferred`` when it applies:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from cycler_cli.cycles import label_cycles, label_half_cycles
@@ -283,9 +285,10 @@ def columns_read(names) -> dict[str, str | None]:
     for name in (_first(names, VOLTAGE_PRIORITY), _first(names, CURRENT_PRIORITY)):
         if name is not None:
             staged[name] = "float64"
-    for name in ("half cycle", "Ns"):
-        if name in names:
-            staged[name] = "int64"
+    if "half cycle" in names:
+        staged["half cycle"] = "int64"
+    if "Ns" in names:
+        staged["Ns"] = None  # the file's own (small) integers: ``step`` is made from them on use
     charge = "(Q-Qo)/mA.h" if "(Q-Qo)/mA.h" in names else _first(names, DQ_COLUMNS)
     for name in (charge, _first(names, TEMPERATURE_COLUMNS)):
         if name is not None:
@@ -385,7 +388,7 @@ def to_cycling_data(
         # cycle = ceil(half_cycle / 2) in every BioLogic file, so both formats get the same cycles.
         half += 1
         out["half_cycle"] = half
-        out["cycle"] = label_cycles(half)
+        out["cycle"] = functools.partial(label_cycles, half)  # made on use (CyclingData.from_columns)
         info.append(ColumnInfo("half_cycle", "half cycle + 1", ""))
         info.append(ColumnInfo("cycle", "derived: ceil((half cycle + 1) / 2)", ""))
         meta.cycle_source = "file"
@@ -393,7 +396,7 @@ def to_cycling_data(
         del half
         derived_half = label_half_cycles(out["current_a"])
         out["half_cycle"] = derived_half
-        out["cycle"] = label_cycles(derived_half)
+        out["cycle"] = functools.partial(label_cycles, derived_half)
         info.append(ColumnInfo("half_cycle", "derived: sign of current", ""))
         info.append(ColumnInfo("cycle", "derived: sign of current", ""))
         meta.cycle_source = "derived from current sign"
@@ -402,10 +405,13 @@ def to_cycling_data(
             meta.inferred.append(f"half-cycles and cycles derived from the sign of the current (the file's half cycle column {why})")
 
     if "Ns" in columns:
-        out["step"] = np.asarray(columns["Ns"], dtype=np.int64)
+        ns = columns["Ns"]
+        # made on use when the caller handed over its own copy (consume); a reader's view into
+        # the file's bytes is converted now, so that the run does not keep the buffer alive
+        out["step"] = functools.partial(np.asarray, ns, dtype=np.int64) if consume else np.asarray(ns, dtype=np.int64)
         info.append(ColumnInfo("step", "Ns", ""))
     else:
-        out["step"] = np.zeros(n, dtype=np.int64)
+        out["step"] = functools.partial(np.zeros, n, dtype=np.int64)
 
     if "(Q-Qo)/mA.h" in columns:
         out["charge_ah"] = _scaled(columns["(Q-Qo)/mA.h"], 1000.0, consume)
