@@ -193,6 +193,15 @@ def label_half_cycles(current_a: np.ndarray, threshold_a: float | None = None) -
     return half_cycles_from_sign(direction(current_a, threshold_a))[0]
 
 
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Boolean mask of the elements that differ from the one before (the first one always)."""
+    change = np.empty(values.size, dtype=bool)
+    if values.size:
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+    return change
+
+
 def half_cycles_from_sign(sign: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`label_half_cycles` from a direction array (int8 -1/0/+1), with what it finds on the way.
 
@@ -201,12 +210,7 @@ def half_cycles_from_sign(sign: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     ``on``). One pass over the on-points' signs; no per-point fill of the last direction."""
     n = sign.size
     on = np.flatnonzero(sign)
-    s = sign[on]
-    change = np.empty(s.size, dtype=bool)
-    if s.size:
-        change[0] = True
-        np.not_equal(s[1:], s[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
+    starts = np.flatnonzero(run_starts(sign[on]))
     half = np.zeros(n, dtype=np.int64)
     half[on[starts]] = 1
     np.cumsum(half, out=half)

@@ -38,7 +38,7 @@ from functools import cached_property
 
 import numpy as np
 
-from cycler_cli.cycles import current_threshold, label_cycles
+from cycler_cli.cycles import current_threshold, label_cycles, run_starts
 
 MIN_SEGMENT_POINTS = 2
 MIN_SEGMENT_CHARGE_SHARE = 1e-3
@@ -371,11 +371,7 @@ def segment_run(
     k_start = starts[kept]
     k_last = k_start + lengths[kept] - 1
     k_sign = run_sign[kept]
-    new = np.empty(k_start.size, dtype=bool)
-    if new.size:
-        new[0] = True
-        np.not_equal(k_sign[1:], k_sign[:-1], out=new[1:])
-    group = np.flatnonzero(new)
+    group = np.flatnonzero(run_starts(k_sign))
     n_half = int(group.size)
     first_on = k_start[group]
     last_on = k_last[np.concatenate((group[1:], [k_start.size])) - 1] if n_half else np.zeros(0, np.int64)
