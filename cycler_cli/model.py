@@ -1,6 +1,7 @@
 """The data contract between readers (``io/``) and analysis: :class:`CyclingData`.
 
-A reader returns ``CyclingData(frame, meta)``. The frame has one row per recorded point and
+A reader returns ``CyclingData(frame, meta)`` or ``CyclingData.from_columns(columns, meta)``
+(numpy arrays, no pandas). Either way the run has one row per recorded point and
 canonical columns whose names carry their units:
 
 =================  =======  ==============================================================
@@ -21,7 +22,8 @@ BioLogic ``(Q-Qo)``), ``energy_wh`` (float64), ``temperature_c`` (float64),
 ``control_mode`` (int8: 1 galvanostatic, 2 potentiostatic, 3 rest/open circuit, 0 unknown).
 
 Raw vendor column names never appear in the frame; ``meta.columns`` records which source
-column each canonical column came from. The frame is validated once, in ``__post_init__``.
+column each canonical column came from. The run is checked once, when it is built (a column
+made on use, see :meth:`CyclingData.from_columns`, when it is made).
 """
 
 from __future__ import annotations
