@@ -304,17 +304,18 @@ def _write(text: str, output: Path | None) -> None:
         raise ConfigError(f"cannot write the output ({exc.strerror})", path=str(output), hint="check the -o path and its folder") from None
 
 
-def _rich_text(renderable: Any, output: Path | None) -> str | None:
-    """Print ``renderable`` on stdout (None returned) or render it to plain text for a file."""
+def _rich_text(renderable: Any, output: Path | None, width: int = 200) -> str | None:
+    """Print ``renderable`` on stdout (None returned) or render it to plain text for a file;
+    ``width`` columns when not on a terminal (a pipe gets the whole table, not rich's 80)."""
     from rich.console import Console
 
     if output is None:
-        Console(width=None if sys.stdout.isatty() else 200).print(renderable)
+        Console(width=None if sys.stdout.isatty() else width).print(renderable)
         return None
     import io
 
     buffer = io.StringIO()
-    Console(file=buffer, width=200, force_terminal=False, color_system=None).print(renderable)
+    Console(file=buffer, width=width, force_terminal=False, color_system=None).print(renderable)
     return buffer.getvalue()
 
 

@@ -32,6 +32,8 @@ from cycler_cli.cli_batch import (
     ReaderOpt,
     RecursiveOpt,
     SchedulerOpt,
+    _rich_text,
+    _write,
 )
 
 
@@ -88,7 +90,6 @@ def register(app: typer.Typer) -> None:
     ) -> int:
         """Per-cycle table and summary: capacities, CE, retention (full cells) or overpotential, ASR, drift, shorts (symmetric)."""
         from cycler_cli.analysis import analyze
-        from cycler_cli.errors import ConfigError
         from cycler_cli.batch import read_run
         from cycler_cli.cli_batch import collect_runs, cycles_batch, open_workers
 
@@ -108,15 +109,7 @@ def register(app: typer.Typer) -> None:
                     workers=workers,
                 )
         (run,) = runs
-        report = analyze(
-            read_run(run, reader=reader, columns=columns),
-            cell=cell.value,
-            mass_mg=mass_mg,
-            area_cm2=area_cm2,
-            reference_cycle=reference_cycle,
-            thickness_mm=thickness_mm,
-            conductivity_s_cm=conductivity_s_cm,
-        )
+        report = analyze(read_run(run, reader=reader, columns=columns), **options)
         if format is CyclesFormat.json:
             text = json.dumps(report.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
         elif format is CyclesFormat.csv:
@@ -124,26 +117,10 @@ def register(app: typer.Typer) -> None:
             for warning in report.warnings:  # the CSV has no place for them
                 print(f"warning: {warning}", file=sys.stderr)
         else:
-            from rich.console import Console
-
             from cycler_cli.report.cycles_text import render_cycles
 
-            if output is None:
-                # a pipe gets the whole table rather than rich's 80-column default
-                Console(width=None if sys.stdout.isatty() else 160).print(render_cycles(report.to_dict()))
+            text = _rich_text(render_cycles(report.to_dict()), output, width=160)
+            if text is None:  # printed on stdout
                 return 0
-            import io
-
-            buffer = io.StringIO()
-            Console(file=buffer, width=160, force_terminal=False, color_system=None).print(render_cycles(report.to_dict()))
-            text = buffer.getvalue()
-        if output is None:
-            sys.stdout.write(text)
-            return 0
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot write {output} ({exc.strerror})", hint="check that the folder exists and is writable"
-            ) from exc
+        _write(text, output)
         return 0
