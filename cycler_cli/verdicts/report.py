@@ -32,7 +32,7 @@ _SEVERITY = {"skip": 0, "pass": 1, "warn": 2, "fail": 3, "error": 4}
 COMPARISONS = ("<=", ">=", "abs<=")
 
 
-def _json_number(x: Any) -> float | int | None:
+def json_number(x: Any) -> float | int | None:
     """A finite number or ``None`` (JSON has no NaN)."""
     if x is None or isinstance(x, bool):
         return None
@@ -95,8 +95,8 @@ class Verdict:
         return {
             "rule": self.rule,
             "status": self.status,
-            "value": _json_number(self.value),
-            "threshold": _json_number(self.threshold),
+            "value": json_number(self.value),
+            "threshold": json_number(self.threshold),
             "unit": self.unit,
             "comparison": self.comparison,
             "message": self.message,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cycler_cli.verdicts.report import Verdict
+from cycler_cli.verdicts.report import Verdict, json_number
 
 CELL_TYPES = ("symmetric", "full")
 
@@ -69,14 +69,8 @@ def _num(mapping: Mapping[str, Any] | None, key: str) -> float | None:
     """``mapping[key]`` as a finite float, else ``None`` (missing, null, NaN, bool, text)."""
     if not isinstance(mapping, Mapping):
         return None
-    x = mapping.get(key)
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
+    value = json_number(mapping.get(key))
+    return None if value is None else float(value)
 
 
 def _summary(analysis: Mapping[str, Any]) -> Mapping[str, Any]:
