@@ -286,9 +286,7 @@ def cycles_batch(
         parts = []
         for report in good:
             parts += [Rule(report.source, align="left"), render_cycles(report.to_dict())]
-        text = _rich_text(Group(*parts), output)
-        if text is not None:
-            _write(text, output)
+        _write_rich(Group(*parts), output)
     return max((o.exit_code for o in outcomes), default=0)
 
 
@@ -304,19 +302,19 @@ def _write(text: str, output: Path | None) -> None:
         raise ConfigError(f"cannot write the output ({exc.strerror})", path=str(output), hint="check the -o path and its folder") from None
 
 
-def _rich_text(renderable: Any, output: Path | None, width: int = 200) -> str | None:
-    """Print ``renderable`` on stdout (None returned) or render it to plain text for a file;
+def _write_rich(renderable: Any, output: Path | None, width: int = 200) -> None:
+    """Print ``renderable`` on stdout, or write it as plain text to ``output`` (:func:`_write`);
     ``width`` columns when not on a terminal (a pipe gets the whole table, not rich's 80)."""
     from rich.console import Console
 
     if output is None:
         Console(width=None if sys.stdout.isatty() else width).print(renderable)
-        return None
+        return
     import io
 
     buffer = io.StringIO()
     Console(file=buffer, width=width, force_terminal=False, color_system=None).print(renderable)
-    return buffer.getvalue()
+    _write(buffer.getvalue(), output)
 
 
 def _fmt(value: Any) -> str:
@@ -442,9 +440,7 @@ def register(app: typer.Typer) -> None:
         elif format is SummaryFormat.json:
             _write(summary_mod.to_json(rows, found.skipped), output)
         else:
-            text = _rich_text(_summary_table(rows), output)
-            if text is not None:
-                _write(text, output)
+            _write_rich(_summary_table(rows), output)
         return 0
 
     @app.command("compare")
@@ -477,9 +473,7 @@ def register(app: typer.Typer) -> None:
         elif format is CompareFormat.csv:
             _write(comparison_csv(comparison), output)
         else:
-            text = _rich_text(_compare_tables(comparison), output)
-            if text is not None:
-                _write(text, output)
+            _write_rich(_compare_tables(comparison), output)
         return 0
 
     @app.command("plot")

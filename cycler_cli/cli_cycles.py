@@ -32,8 +32,8 @@ from cycler_cli.cli_batch import (
     ReaderOpt,
     RecursiveOpt,
     SchedulerOpt,
-    _rich_text,
     _write,
+    _write_rich,
 )
 
 
@@ -119,8 +119,7 @@ def register(app: typer.Typer) -> None:
         else:
             from cycler_cli.report.cycles_text import render_cycles
 
-            text = _rich_text(render_cycles(report.to_dict()), output, width=160)
-            if text is None:  # printed on stdout
-                return 0
+            _write_rich(render_cycles(report.to_dict()), output, width=160)
+            return 0
         _write(text, output)
         return 0
