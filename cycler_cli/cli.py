@@ -10,7 +10,6 @@ prints one line on stderr and exits with its code; anything else is an internal 
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -130,7 +129,9 @@ def inspect(
             worst = max(worst, exc.exit_code)
             continue
         if format is InspectFormat.json:
-            print(json.dumps(info, ensure_ascii=False, allow_nan=False))
+            from cycler_cli.batch import encode_json
+
+            print(encode_json(info))
         else:
             from rich.console import Console
 

@@ -165,7 +165,9 @@ def execute(
 
 def _emit_line(obj: dict[str, Any]) -> None:
     """One JSON object on its own line of stdout, flushed at once (JSON Lines streaming)."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n")
+    from cycler_cli.batch import encode_json
+
+    sys.stdout.write(encode_json(obj) + "\n")
     sys.stdout.flush()
 
 
@@ -261,7 +263,9 @@ def cycles_batch(
     )
     good = [o.value for o in outcomes if o.error is None]
     if format == "json":
-        _write(json.dumps([r.to_dict() for r in good], ensure_ascii=False, allow_nan=False) + "\n", output)
+        from cycler_cli.batch import encode_json
+
+        _write(encode_json([r.to_dict() for r in good]) + "\n", output)
     elif format == "csv":
         import csv
         import io

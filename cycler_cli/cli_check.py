@@ -10,7 +10,6 @@ standard library only (start-up time; :mod:`cycler_cli.cli_batch` is such a modu
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -57,7 +56,9 @@ def _render_table(report: dict[str, Any], file=None) -> None:
 
 def _render(report: dict[str, Any], fmt: CheckFormat) -> str:
     if fmt is CheckFormat.json:
-        return json.dumps(report, ensure_ascii=False, allow_nan=False) + "\n"
+        from cycler_cli.batch import encode_json
+
+        return encode_json(report) + "\n"
     from cycler_cli.report.junit import render_junit
 
     return render_junit(report)
@@ -72,11 +73,12 @@ def _render_json(report: Any, texts: list[str]) -> str:
     """``json.dumps(report.to_dict())`` (as :func:`_render` writes it), with the ``files``
     list joined from ``texts``, each run's entry already encoded where the run was judged (a
     worker process), so this process does not encode the whole report again."""
+    from cycler_cli.batch import encode_json
     from cycler_cli.verdicts import CheckReport
 
     frame = CheckReport(files=(), config=report.config, schema_version=report.schema_version).to_dict()
     frame.update(status=report.status, exit_code=report.exit_code, files=[_FILES_MARK])
-    head, *tail = json.dumps(frame, ensure_ascii=False, allow_nan=False).split(json.dumps([_FILES_MARK]))
+    head, *tail = encode_json(frame).split(encode_json([_FILES_MARK]))
     if len(tail) != 1 or any(text is None for text in texts):
         return _render(report.to_dict(), CheckFormat.json)
     return head + "[" + ", ".join(texts) + "]" + tail[0] + "\n"

@@ -9,7 +9,6 @@ command.
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -111,7 +110,9 @@ def register(app: typer.Typer) -> None:
         (run,) = runs
         report = analyze(read_run(run, reader=reader, columns=columns), **options)
         if format is CyclesFormat.json:
-            text = json.dumps(report.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
+            from cycler_cli.batch import encode_json
+
+            text = encode_json(report.to_dict()) + "\n"
         elif format is CyclesFormat.csv:
             text = report.to_csv()
             for warning in report.warnings:  # the CSV has no place for them
