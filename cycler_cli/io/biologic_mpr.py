@@ -669,22 +669,21 @@ def read_mpr(path: Path | str):
     from cycler_cli.errors import CyclerError
 
     path = Path(path)
-    try:
-        with open(path, "rb", buffering=0) as fh:
-            if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                contents = _parse(_FileSource(fh))
-                staged = _stage_columns(fh, contents.data)
-            else:  # a pipe or a device: nothing to read at offsets
-                contents, staged = parse_mpr(fh.readall()), None
-    except CyclerError as exc:
-        exc.path = exc.path or str(path)
-        raise
+    with open(path, "rb", buffering=0) as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # a pipe or a device: nothing to read at offsets
+            return _read_mpr_buffer(fh.readall(), path)
+        try:
+            contents = _parse(_FileSource(fh))
+            staged = _stage_columns(fh, contents.data)
+        except CyclerError as exc:
+            exc.path = exc.path or str(path)
+            raise
     return _to_cycling_data(path, contents, staged)
 
 
 def _read_mpr_buffer(buf: bytes, path: Path | str):
     """:func:`read_mpr` on the file's bytes, all in memory: the columns are views into ``buf``
-    (the reference the streamed read is tested against)."""
+    (how a pipe is read, and the reference the streamed read is tested against)."""
     from cycler_cli.errors import CyclerError
 
     try:
