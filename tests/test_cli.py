@@ -117,3 +117,23 @@ def test_cycles_and_check_on_an_mpr_import_neither_pandas_nor_pydantic():
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert key in json.loads(done.stdout), done.stdout[:300]
         assert done.stderr.strip().splitlines()[-1] == "[]", (command[0], done.stderr[-500:])
+
+
+def test_csv_without_a_current_column_says_which_column_is_missing(cli, tmp_path):
+    for rows in (1, 4):  # two columns only: claimed by the generic reader, so its error names them
+        f = tmp_path / f"no_current_{rows}.csv"
+        f.write_text("time_s,voltage_v\n" + "".join(f"{i},3.5\n" for i in range(rows)), encoding="utf-8")
+        result = cli("check", f)
+        assert result.exit_code == 3
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and f.name in lines[0] and "no current_a column" in lines[0], lines
+        assert "--columns" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_canonical_csv_with_no_data_rows_is_an_empty_run(cli, tmp_path):
+    f = tmp_path / "header_only.csv"
+    f.write_text("time_s,voltage_v,current_a\n", encoding="utf-8")
+    result = cli("cycles", f)
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "header_only.csv" in lines[0] and "no data rows" in lines[0], lines

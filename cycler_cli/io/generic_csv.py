@@ -95,15 +95,17 @@ def spec_for_map(columns: dict[str, str]) -> TableSpec:
 
 
 def _header_guess(text: str) -> tuple[int, str, list[str]] | None:
-    """The line (of the first 200) with the most non-numeric, non-empty fields."""
+    """The line (of the first 200) with the most non-numeric, non-empty fields (two at least:
+    a table that lacks one of time, voltage and current is claimed, so that the error can name
+    the columns it has)."""
     best = None
     for index, line in enumerate(tabular.split_lines(text)[:200]):
         for sep in tabular.SEPARATORS:
-            if line.count(sep) < 2:
+            if line.count(sep) < 1:
                 continue
             fields = [f.strip().strip('"') for f in line.split(sep)]
             words = [f for f in fields if f and not re.fullmatch(r"[-+]?[\d.,eE+-]+", f)]
-            if len(words) >= 3 and (best is None or len(words) > len(best[2])):
+            if len(words) >= 2 and (best is None or len(words) > len(best[2])):
                 best = (index, sep, fields)
     return best
 
@@ -118,11 +120,20 @@ def _has_numeric_rows(text: str, index: int, sep: str, wanted: int = 2) -> bool:
     for line in tabular.split_lines(text)[index + 1 : index + 50]:
         fields = [f.strip().strip('"') for f in line.split(sep)]
         filled = [f for f in fields if f]
-        if len(filled) >= 3 and sum(bool(_NUMBER.fullmatch(f)) for f in filled) * 2 >= len(filled):
+        if len(filled) >= 2 and sum(bool(_NUMBER.fullmatch(f)) for f in filled) * 2 >= len(filled):
             found += 1
             if found >= wanted:
                 return True
     return False
+
+
+_CANONICAL = ("time_s", "voltage_v", "current_a")
+
+
+def _canonical_in(fields: list[str]) -> bool:
+    """Whether a header line holds any of the canonical column names (time_s, voltage_v, current_a)."""
+    names = tabular.header_names(fields)
+    return any(tabular.normalise(c) in names for c in _CANONICAL)
 
 
 def _suggest(fields: list[str]) -> str:
@@ -149,7 +160,11 @@ class GenericCsvReader:
             text, _ = decode(head)
             if tabular.looks_biologic(text):
                 return False
+            if tabular.locate_header(text, CANONICAL_SPEC) is not None:  # even with no data rows
+                return True
             guess = _header_guess(text)
+            if guess is not None and _canonical_in(guess[2]):  # ours, a column short: read() says which
+                return True
             return guess is not None and _has_numeric_rows(text, guess[0], guess[1])
         except Exception:
             return False
@@ -192,7 +207,17 @@ def read_generic(path: Path | str, columns: dict[str, str] | None = None):
         raw = tabular.read_text_table(path, CANONICAL_SPEC)
         return tabular.canonicalise(raw, CANONICAL_SPEC)
     guess = _header_guess(text)
-    found = ", ".join(f for f in (guess[2] if guess else []) if f) or "(no header line found)"
+    fields = [f for f in (guess[2] if guess else []) if f]
+    found = ", ".join(fields) or "(no header line found)"
+    names = set(tabular.header_names(fields))
+    if _canonical_in(fields):  # canonical headers, some missing: say which
+        lacking = [c for c in _CANONICAL if tabular.normalise(c) not in names]
+        raise MissingColumnError(
+            f"no {' or '.join(lacking)} column (the table has {found})",
+            path=str(path),
+            hint=f"export the run with {', '.join(lacking)}, or map a column of another name: --columns "
+            "time_s=COLUMN,voltage_v=COLUMN,current_a=COLUMN[:UNIT]",
+        )
     raise MissingColumnError(
         f"no reader recognises these columns: {found}",
         path=str(path),
