@@ -27,6 +27,7 @@ import functools
 
 import numpy as np
 
+from cycler_cli import arrays
 from cycler_cli.cycles import label_cycles, label_half_cycles
 from cycler_cli.errors import MissingColumnError
 from cycler_cli.model import ColumnInfo, CyclingData, RunMeta
@@ -122,7 +123,7 @@ class CurrentDerivation:
             for key, name in (("mode", self.mode), ("control", self.control), ("dq", self.dq)):
                 if name is not None and (key != "control" or self.kind == "set point"):
                     self.needs[key] = name
-        self.current = np.empty(n) if self.kind is not None else None
+        self.current = arrays.empty(n) if self.kind is not None else None
         self._pos = 0
         self._last_time = np.nan  # so the first point's Δt is NaN, as in the whole-column code
         self._n_ratios = self._n_low = self._n_high = 0
@@ -130,9 +131,9 @@ class CurrentDerivation:
         self._scratch: tuple[np.ndarray, ...] | None = None
 
     def _buffers(self, k: int) -> tuple[np.ndarray, ...]:
-        """Chunk-sized scratch arrays (3 float64, 3 bool), reused from chunk to chunk."""
+        """Chunk-sized scratch arrays (3 float64, 2 bool), reused from chunk to chunk."""
         if self._scratch is None or self._scratch[0].size < k:
-            self._scratch = (*(np.empty(k) for _ in range(3)), *(np.empty(k, dtype=bool) for _ in range(3)))
+            self._scratch = (*(np.empty(k) for _ in range(3)), *(np.empty(k, dtype=bool) for _ in range(2)))
         return tuple(a[:k] for a in self._scratch)
 
     def add(self, time_s: np.ndarray, mode=None, control=None, dq=None) -> None:
@@ -143,37 +144,33 @@ class CurrentDerivation:
         assert self.current is not None
         current = self.current[self._pos : self._pos + k]
         self._pos += k
-        dt, from_dq, ratio, mask, mask2, mask3 = self._buffers(k)
+        dt, from_dq, ratio, mask, mask2 = self._buffers(k)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if dq is not None:
-                # dq × 3600 / Δt where Δt > 0, else NaN; Δt of the chunk's first point from the
-                # last point of the previous chunk
+                # dq × 3600 / Δt, NaN where Δt is not > 0 (made NaN before the division); Δt of
+                # the chunk's first point from the last point of the previous chunk
                 dt[0] = time_s[0] - self._last_time
                 np.subtract(time_s[1:], time_s[:-1], out=dt[1:])
+                np.copyto(dt, np.nan, where=np.less_equal(dt, 0, out=mask))
                 np.multiply(dq, 3600.0, out=from_dq, dtype=np.float64)
                 from_dq /= dt
-                np.greater(dt, 0, out=mask)
-                np.logical_not(mask, out=mask)
-                np.copyto(from_dq, np.nan, where=mask)
             else:
                 from_dq = None
             self._last_time = time_s[-1]
             if self.kind == "set point":
-                current[...] = control
-                cc = np.equal(mode, MODE_CC, out=mask)
+                not_cc = np.not_equal(mode, MODE_CC, out=mask)
                 if from_dq is not None:
-                    # the whole-column code's ratios are from_dq[cc] / set point[cc], finite
-                    # ones only; counted here through masks (no compressed copies)
-                    np.divide(from_dq, current, out=ratio)
-                    counted = np.logical_and(np.isfinite(ratio, out=mask2), cc, out=mask2)
-                    self._n_ratios += int(np.count_nonzero(counted))
-                    below = np.logical_and(np.less(ratio, _RATIO_LOW, out=mask3), counted, out=mask3)
-                    self._n_low += int(np.count_nonzero(below))
-                    above = np.logical_and(np.greater(ratio, _RATIO_HIGH, out=mask3), counted, out=mask3)
-                    self._n_high += int(np.count_nonzero(above))
-                    np.copyto(current, from_dq, where=np.logical_not(cc, out=mask2))
-                else:
-                    np.copyto(current, np.nan, where=np.logical_not(cc, out=mask2))
+                    # the whole-column code's ratios are from_dq / set point on galvanostatic
+                    # points, finite ones only; here the others are NaN and the ratios are
+                    # counted, not kept. An infinite ratio is counted as below or above the
+                    # window too: that can only send finish() to the exact median, never past it
+                    np.divide(from_dq, control, out=ratio)
+                    np.copyto(ratio, np.nan, where=not_cc)
+                    self._n_ratios += int(np.count_nonzero(np.isfinite(ratio, out=mask2)))
+                    self._n_low += int(np.count_nonzero(np.less(ratio, _RATIO_LOW, out=mask2)))
+                    self._n_high += int(np.count_nonzero(np.greater(ratio, _RATIO_HIGH, out=mask2)))
+                current[...] = control
+                np.copyto(current, np.nan if from_dq is None else from_dq, where=not_cc)
                 np.copyto(current, 0.0, where=np.equal(mode, MODE_REST, out=mask))
             elif self.kind == "charge":
                 current[...] = from_dq
@@ -230,10 +227,10 @@ def _derive_current_ma_whole(columns: dict[str, np.ndarray]) -> tuple[np.ndarray
         dt = np.empty(time_s.size)
         dt[:1] = np.nan
         np.subtract(time_s[1:], time_s[:-1], out=dt[1:])
+        dt[dt <= 0] = np.nan  # so the quotient is NaN there
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             from_dq = np.multiply(columns[dq], 3600.0, dtype=np.float64)
             from_dq /= dt
-        from_dq[~(dt > 0)] = np.nan
         del dt
     if mode is not None and control is not None:
         mode = np.asarray(mode)

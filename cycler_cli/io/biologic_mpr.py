@@ -62,6 +62,7 @@ from typing import Any
 
 import numpy as np
 
+from cycler_cli import arrays
 from cycler_cli.errors import CorruptFileError, UnsupportedFormatError
 
 MAGIC = b"BIO-LOGIC MODULAR FILE\x1a"
@@ -708,7 +709,7 @@ def _record_chunks(fh, data: DataModule):
     complete records, read into one reusable buffer (each chunk is valid until the next)."""
     itemsize = data.record_bytes
     per_chunk = max(1, _CHUNK_BYTES // itemsize)
-    buffer = np.empty(min(per_chunk, max(data.n_read, 1)) * itemsize, dtype=np.uint8)  # not zeroed
+    buffer = arrays.empty(min(per_chunk, max(data.n_read, 1)) * itemsize, dtype=np.uint8)  # not zeroed
     view = memoryview(buffer)
     fh.seek(data.records_offset)
     done = 0
@@ -736,12 +737,12 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
     columns: dict[str, np.ndarray] = {}
     for name, dtype in columns_read(names).items():
         if name == "Ewe-Ece/V" and pair:
-            columns[name] = np.empty(n)
+            columns[name] = arrays.empty(n)
             continue
         fname, flag = fields[name]
         if dtype is None:
             dtype = (np.uint8 if flag.flag_dtype == "uint8" else np.bool_) if flag else data.record_dtype[fname]
-        columns[name] = np.empty(n, dtype=dtype)
+        columns[name] = arrays.empty(n, dtype=dtype)
     current_ma: Any = _DERIVE
     derivation = None
     if n and "time/s" in columns and _first(names, CURRENT_PRIORITY) is None:
@@ -774,7 +775,7 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
             whole = {"time/s": columns["time/s"]}
             raw = [name for key, name in derivation.needs.items() if key != "mode"]
             for name in raw:
-                whole[name] = np.empty(n, dtype=data.record_dtype[fields[name][0]])
+                whole[name] = arrays.empty(n, dtype=data.record_dtype[fields[name][0]])
             if derivation.mode is not None:
                 whole["mode"] = columns["mode"]
             for sl, records in _record_chunks(fh, data):
