@@ -20,8 +20,14 @@ This module owns what every non-BioLogic reader does the same way:
   charge steps is flipped, with a warning); ``charge_ah`` is rebuilt from the file's own
   capacity columns (:func:`net_charge_from_accumulators`, :func:`net_charge_from_step_capacity`).
 
-Parsing uses :func:`pandas.read_csv` (C engine) on whole columns, reading only the columns a
-spec needs; nothing here loops over rows.
+Parsing: a table whose data part is plain numbers (digits, sign, decimal mark, exponent; no
+quote, no blank line, every line the same field count; UTF-8) is parsed by :func:`numpy.loadtxt`
+into a :class:`NumericTable`, and such a file is read without importing pandas (0.3-0.45 s of
+start-up in every process that reads one); any other table by :func:`pandas.read_csv` (C
+engine). Both give the same run, value for value: the numpy path is taken only where that holds
+(see :func:`_read_numeric`), and the few steps that need pandas' own view of a column (row
+reasons, state labels) ask for :attr:`RawTable.frame`, which re-parses the same bytes with pandas.
+Nothing here loops over rows.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import numpy as np
 
 from cycler_cli.errors import InputError, MissingColumnError, NoDataError
 from cycler_cli.io.text import decode, sniff_decimal_comma
-from cycler_cli.model import ColumnInfo, CyclingData, RunMeta, build_frame
+from cycler_cli.model import ColumnInfo, CyclingData, RunMeta
 
 #: Unit (lower case, as written in a header) -> (family, factor to the canonical unit).
 UNIT_SCALES: dict[str, tuple[str, float]] = {
@@ -232,16 +238,58 @@ def sniff_text(head: bytes, spec: TableSpec) -> bool:
 
 # --------------------------------------------------------------------------- reading text
 
+class NumericTable:
+    """A table parsed by numpy, every cell a finite number: ``values`` is a ``(rows, columns)``
+    float64 array and ``columns`` the source headers (made unique, as in the frame).
+
+    ``table[name]`` is that column (a float64 view), ``len(table)`` the number of rows;
+    :meth:`to_pandas` is the frame the pandas path makes of the same bytes (integer columns
+    as int64, exactly), for the rare steps that need pandas."""
+
+    def __init__(self, values: np.ndarray, columns: list[str], to_pandas: Callable[[], object]) -> None:
+        self.values = values
+        self.columns = list(columns)
+        self._index = {name: i for i, name in enumerate(self.columns)}
+        self._to_pandas = to_pandas
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[:, self._index[name]]
+
+    def to_pandas(self):
+        return self._to_pandas()
+
+
 @dataclass
 class RawTable:
-    """Columns read from a file before canonicalisation: ``columns`` maps the source header to a
-    numpy array or pandas Series, in file order."""
+    """Columns read from a file before canonicalisation: ``table`` is a pandas DataFrame with
+    the source headers, or a :class:`NumericTable` when the numeric fast path read the file.
+    :attr:`frame` is always a DataFrame (a vendor reader that needs one asks for it)."""
 
-    frame: object  # pandas.DataFrame with the source headers
+    table: object  # pandas.DataFrame or NumericTable, columns named by the source headers
     header: list[str]
     meta: RunMeta
     preamble: list[str] = field(default_factory=list)
     data_lines: int = 0
+
+    @property
+    def frame(self):
+        """The table as a pandas DataFrame; a :class:`NumericTable` is converted once (and
+        stays converted, so every later step sees the same frame)."""
+        if isinstance(self.table, NumericTable):
+            self.table = self.table.to_pandas()
+        return self.table
+
+    @frame.setter
+    def frame(self, frame) -> None:
+        self.table = frame
+
+
+#: Private switch for tests: ``"auto"`` takes the numeric fast path where it is exact,
+#: ``"pandas"`` never takes it (the pandas path, as before the fast path existed).
+_PARSER = "auto"
 
 
 def read_text_table(
@@ -254,7 +302,8 @@ def read_text_table(
 
     ``text_filter`` rewrites the data part before parsing (Novonix quotes every line). Lines
     pandas cannot split into the header's field count are counted as skipped, not dropped
-    silently."""
+    silently. A plain numeric data part is parsed by numpy (:func:`_read_numeric`), with the
+    same result."""
     path = Path(path)
     with open(path, "rb") as fh:
         head_text, encoding = decode(fh.read(spec.head_bytes))
@@ -284,19 +333,6 @@ def read_text_table(
         encoding_errors="replace", quotechar='"',
         dtype=None, engine="c",
     )
-    if text_filter is not None:
-        full_lines = split_lines(path.read_bytes().decode(read_encoding, errors="replace"))
-        if full_lines and full_lines[-1] == "":
-            full_lines = full_lines[:-1]
-        body = text_filter("\n".join(full_lines[header_index + 1:]))
-        source, extra = io.StringIO(body), {}
-    else:
-        source, extra = path, {"skiprows": header_index + 1, "encoding": read_encoding}
-    frame, skipped_lines = _parse(source, common, extra)
-    data_lines = len(frame) + skipped_lines
-    cut_last = len(frame) > 0 and _ends_inside_short_line(path, read_encoding, sep, usual, text_filter)
-    if cut_last:  # pandas pads a short line with NaN: a line the file ends inside is not a row
-        frame = frame.iloc[:-1]
     # rename instead of selecting: no copy of the parsed block; duplicate headers made unique
     seen: dict[str, int] = {}
     names_out = []
@@ -308,7 +344,28 @@ def read_text_table(
         else:
             seen[name] = 0
         names_out.append(name)
-    frame.columns = names_out
+
+    table = None
+    if _PARSER != "pandas" and text_filter is None and encoding in ("utf-8", "utf-8-sig"):
+        table = _read_numeric(path, header_index, sep, decimal, width, names_out, sample, common, read_encoding)
+    if table is not None:  # every data line a row: nothing skipped, no short last line
+        data_lines, skipped_lines, cut_last = len(table), 0, False
+    else:
+        if text_filter is not None:
+            full_lines = split_lines(path.read_bytes().decode(read_encoding, errors="replace"))
+            if full_lines and full_lines[-1] == "":
+                full_lines = full_lines[:-1]
+            body = text_filter("\n".join(full_lines[header_index + 1:]))
+            source, extra = io.StringIO(body), {}
+        else:
+            source, extra = path, {"skiprows": header_index + 1, "encoding": read_encoding}
+        frame, skipped_lines = _parse(source, common, extra)
+        data_lines = len(frame) + skipped_lines
+        cut_last = len(frame) > 0 and _ends_inside_short_line(path, read_encoding, sep, usual, text_filter)
+        if cut_last:  # pandas pads a short line with NaN: a line the file ends inside is not a row
+            frame = frame.iloc[:-1]
+        frame.columns = names_out
+        table = frame
     meta = RunMeta(source=str(path), reader=spec.name)
     duplicated = sorted(name for name, extra_copies in seen.items() if extra_copies)
     if duplicated:
@@ -327,7 +384,100 @@ def read_text_table(
     if cut_last:
         meta.rows_skipped[PARTIAL_LAST_LINE] = 1
         meta.warnings.append("the file ends inside its last line (cut, or still being written): that line is skipped")
-    return RawTable(frame=frame, header=header_fields, meta=meta, preamble=preamble, data_lines=data_lines)
+    return RawTable(table=table, header=header_fields, meta=meta, preamble=preamble, data_lines=data_lines)
+
+
+#: Bytes a plain numeric data part may hold besides the separator, by decimal mark: digits,
+#: sign, decimal mark, exponent and line ends. With only these, a cell that numpy reads as a
+#: number is one pandas reads as the same number, and one it rejects pandas keeps as text
+#: (checked on every string of up to 4 of these characters and 20,000 random ones:
+#: tests/io/test_numeric_fast_path.py). No quote, space, letter, NaN/inf spelling or comment.
+_NUMBER_BYTES = {".": b"0123456789+-.eE\r\n", ",": b"0123456789+-,eE\r\n"}
+
+#: A file larger than this goes to pandas even when plain: np.loadtxt takes 3-5x pandas' parse
+#: time (~25 ms per MB more, measured here), which beyond ~15 MB costs more than pandas' import.
+_NUMERIC_MAX_BYTES = 8 << 20
+
+
+def _read_numeric(path: Path, header_index: int, sep: str, decimal: str, width: int, names: list[str],
+                  sample: str, common: dict, read_encoding: str) -> NumericTable | None:
+    r"""The data part (the lines after the header line) as a :class:`NumericTable`, or ``None``
+    where numpy's reading could differ from pandas' in any way; the caller then takes the pandas
+    path, which decides rows, reasons and warnings exactly as before. Numpy reads it only when:
+
+    * the data part holds only digits, ``+ - e E``, the decimal mark, the separator and line ends
+      (``\r`` only in ``\r\n``): no quote, no text, no empty cell (``np.loadtxt`` rejects it);
+    * pandas starts the data part where we do: in the preamble and header no lone ``\r`` (a line
+      end to pandas) and a quote only as a whole quoted field (a quote opening a field that does
+      not close on its line makes pandas skip across lines);
+    * every data line has ``width`` fields and none is blank (``np.loadtxt`` raises on a change
+      of field count and skips blank lines: its row count must equal the line count), so no
+      line is padded, skipped or cut (a line the file ends inside has fewer fields);
+    * every value is finite with ``|x| < 2**63`` (inf, and integers that pandas would not keep as
+      int64, go to pandas), and no integer literal ``-0`` is present: pandas reads a run of
+      integer literals as int64, where ``-0`` is ``+0``; ``np.loadtxt`` would keep ``-0.0``.
+
+    Every number is correctly rounded by both parsers (pandas 3's C parser and
+    ``PyOS_string_to_double``), so the values are bit-for-bit equal; integer columns, int64 in
+    pandas, are exact as float64 below 2**53 and rounded the same way above it."""
+    sep_byte = sep.encode()
+    allowed = _NUMBER_BYTES[decimal] + sep_byte
+    if sample.encode("utf-8", "replace").translate(None, allowed):  # text in the first lines: no need to read on
+        return None
+    if path.stat().st_size > _NUMERIC_MAX_BYTES:
+        return None
+    data = path.read_bytes()
+    start = 0
+    for _ in range(header_index + 1):  # the data part starts after header_index + 1 line ends
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return None
+    head, body = data[:start], data[start:]
+    if not body or body.translate(None, allowed):
+        return None
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    if b'"' in head and not all(_quotes_whole_fields(line, sep_byte) for line in head.split(b"\n")):
+        return None
+    if b"\r" in body:
+        body = body.replace(b"\r\n", b"\n")
+    if body.startswith(b"\n") or b"\n\n" in body:
+        return None
+    rows = body.count(b"\n") + (not body.endswith(b"\n"))
+    text = (body.replace(b",", b".") if decimal == "," else body).decode("ascii")
+    try:
+        values = np.loadtxt(io.StringIO(text), delimiter=sep, dtype=np.float64, ndmin=2, comments=None,
+                            quotechar=None)
+    except Exception:  # a cell that is not a number, a change of field count: pandas decides
+        return None
+    del text
+    if values.shape != (rows, width) or not (np.abs(values) < 2.0**63).all():
+        return None
+    if ((values == 0) & np.signbit(values)).any() and _int_minus_zero(body, sep):
+        return None
+
+    def to_pandas():
+        frame, _ = _parse(io.BytesIO(data), common, {"skiprows": header_index + 1, "encoding": read_encoding})
+        frame.columns = names
+        return frame
+
+    return NumericTable(values, names, to_pandas)
+
+
+def _int_minus_zero(body: bytes, sep: str) -> bool:
+    """Is some cell the integer literal ``-0`` (``-00``, ...)? (``-0.0``, ``-0e0`` are floats.)"""
+    end = rb"-0+(?![^\n" + re.escape(sep.encode()) + rb"])"  # -0... then a cell end
+    return (re.match(end, body) is not None
+            or re.search(rb"[\n" + re.escape(sep.encode()) + rb"]" + end, body) is not None)
+
+
+def _quotes_whole_fields(line: bytes, sep: bytes) -> bool:
+    """Does every quote in this line belong to a field that is one quoted string (``"a","b"``)?
+    Then pandas' skipping of the line ends at its line end, as ours does."""
+    if b'"' not in line:
+        return True
+    field = rb'(?:"[^"]*"|[^"' + re.escape(sep) + rb']*)'
+    return re.fullmatch(field + rb"(?:" + re.escape(sep) + field + rb")*\r?", line) is not None
 
 
 PARTIAL_LAST_LINE = "partial last line (the file ends inside it)"
@@ -399,11 +549,34 @@ def _key_for(spec: TableSpec, header: str) -> str | None:
 _DURATION = re.compile(r"^\s*(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+):(?P<s>\d+(?:[.,]\d*)?)\s*$")
 
 
-def to_seconds(series, scale: float):
-    """Seconds from a time column: numbers × ``scale``, or ``[Nd ]h:mm:ss[.f]`` durations, or
-    absolute datetimes (seconds since the first). Unparseable values become NaN."""
+def _numpy_numbers(values, *, bools: bool) -> np.ndarray | None:
+    """``values`` as float64 when it is a numpy array of numbers (bool counts only with
+    ``bools``, as in pandas' checks below): the case that needs no pandas; else ``None``."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in ("biuf" if bools else "iuf"):
+        return values.astype(np.float64, copy=False)
+    return None
+
+
+def _is_numeric(values) -> bool:
+    """pandas' ``is_numeric_dtype`` for a Series, numpy's dtype kind for an array."""
+    if isinstance(values, np.ndarray):
+        return values.dtype.kind in "biufc"
     import pandas as pd
 
+    return pd.api.types.is_numeric_dtype(values.dtype)
+
+
+def to_seconds(series, scale: float):
+    """Seconds from a time column: numbers × ``scale``, or ``[Nd ]h:mm:ss[.f]`` durations, or
+    absolute datetimes (seconds since the first). Unparseable values become NaN.
+
+    ``series`` is a pandas Series or a numpy array (a numeric one needs no pandas)."""
+    numbers = _numpy_numbers(series, bools=True)
+    if numbers is not None:
+        return numbers * scale
+    import pandas as pd
+
+    series = pd.Series(series) if isinstance(series, np.ndarray) else series
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64) * scale
     text = series.astype("string").str.strip()
@@ -426,8 +599,13 @@ def to_seconds(series, scale: float):
 
 
 def to_float(series, decimal_comma: bool = False) -> np.ndarray:
+    """float64 from a column (pandas Series or numpy array); text that is not a number is NaN."""
+    numbers = _numpy_numbers(series, bools=False)
+    if numbers is not None:
+        return numbers
     import pandas as pd
 
+    series = pd.Series(series) if isinstance(series, np.ndarray) else series
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     text = series.astype("string").str.strip()
@@ -439,24 +617,37 @@ def to_float(series, decimal_comma: bool = False) -> np.ndarray:
 def first_datetime(series):
     """The first parseable date-time of a column (month-first text, or Unix seconds), else None.
 
-    Only that one value is parsed: it becomes ``meta.start_time`` (naive, the instrument's clock)."""
+    Only that one value is parsed: it becomes ``meta.start_time`` (naive, the instrument's clock).
+    A numeric numpy array needs no pandas."""
+    numbers = _numpy_numbers(series, bools=False)
+    if numbers is not None:
+        valid = np.flatnonzero(~np.isnan(numbers))  # the first non-NaN, as first_valid_index
+        if not valid.size:
+            return None
+        return _unix_seconds(numbers[valid[0]])
     import pandas as pd
 
+    series = pd.Series(series) if isinstance(series, np.ndarray) else series
     first = series.first_valid_index()
     if first is None:
         return None
     value = series.loc[first]
     try:
         if isinstance(value, (int, float, np.integer, np.floating)):
-            if 1e8 < float(value) < 1e10:  # Unix seconds (Arbin DateTime in BEEP's exports)
-                from datetime import datetime, timezone
-
-                return datetime.fromtimestamp(float(value), tz=timezone.utc).replace(tzinfo=None)
-            return None
+            return _unix_seconds(value)
         stamp = pd.to_datetime(str(value).strip(), errors="coerce")
         return None if pd.isna(stamp) else stamp.to_pydatetime()
     except (ValueError, OverflowError, TypeError):
         return None
+
+
+def _unix_seconds(value):
+    """A number as a date-time when it looks like Unix seconds (Arbin DateTime in BEEP's exports)."""
+    if 1e8 < float(value) < 1e10:
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(float(value), tz=timezone.utc).replace(tzinfo=None)
+    return None
 
 
 def increments_resetting(acc: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
@@ -578,12 +769,12 @@ def canonicalise(
     columns (readers that must derive them pass them in, with a source description)."""
     from cycler_cli.cycles import label_cycles, label_half_cycles
 
-    frame = raw.frame
+    table = raw.table  # a DataFrame, or a NumericTable (numpy columns, no pandas)
     meta = raw.meta
     path = meta.source
     decimal_comma = "decimal comma detected" in meta.inferred
     by_key: dict[str, str] = {}
-    for header in frame.columns:
+    for header in table.columns:
         key = _key_for(spec, header)
         if key is None or key in by_key:
             continue
@@ -605,15 +796,13 @@ def canonicalise(
             unit = spec.units[key]
         else:
             unit = header_unit or spec.units.get(key, "") or _CANONICAL_UNIT[family]
-            import pandas as pd
-
-            if not header_unit and pd.api.types.is_numeric_dtype(frame[header].dtype):
+            if not header_unit and _is_numeric(table[header]):
                 meta.inferred.append(f"column {header!r} has no unit in its header: read as {unit}")
         scale = unit_scale(unit, family, header, path)
         if family == "time":
-            values[key] = to_seconds(frame[header], scale)
+            values[key] = to_seconds(table[header], scale)
         else:
-            values[key] = to_float(frame[header], decimal_comma) * scale
+            values[key] = to_float(table[header], decimal_comma) * scale
         infos[key] = ColumnInfo(key, header, unit)
 
     if time_s is not None:
@@ -631,11 +820,12 @@ def canonicalise(
                 hint="map it with --reader generic-csv --columns " f"{needed}=COLUMN[:UNIT]",
             )
 
-    n = len(frame)
     good = np.isfinite(values["time_s"]) & np.isfinite(values["voltage_v"]) & np.isfinite(values["current_a"])
-    for reason, count in _classify_bad(frame, ~good, raw.header).items():
-        meta.rows_skipped[reason] = meta.rows_skipped.get(reason, 0) + count
-    keep_idx = np.flatnonzero(good) if not good.all() else None
+    keep_idx = None
+    if not good.all():  # the reasons are read from the text as pandas has it (pandas imported only here)
+        for reason, count in _classify_bad(raw.frame, ~good, raw.header).items():
+            meta.rows_skipped[reason] = meta.rows_skipped.get(reason, 0) + count
+        keep_idx = np.flatnonzero(good)
 
     def take(array):
         array = np.asarray(array)
@@ -651,14 +841,15 @@ def canonicalise(
 
     sign = mode = None
     if "state" in by_key:
-        sign, mode = state_sign(take(frame[by_key["state"]].to_numpy()), spec)
+        # labels as pandas reads them (a numeric label column is int64 there: "1", not "1.0")
+        sign, mode = state_sign(take(raw.frame[by_key["state"]].to_numpy()), spec)
         current = orient_current(current, sign, meta, f"column {by_key['state']!r}")
     out["current_a"] = current
 
     def index_column(key: str) -> np.ndarray | None:
         if key not in by_key:
             return None
-        arr = to_float(frame[by_key[key]])
+        arr = to_float(table[by_key[key]])
         arr = take(arr)
         if not np.isfinite(arr).all():
             return None
@@ -712,11 +903,10 @@ def canonicalise(
         infos["control_mode"] = ColumnInfo("control_mode", f"derived: {by_key['state']}", "")
 
     if meta.start_time is None and "datetime" in by_key:
-        meta.start_time = first_datetime(frame[by_key["datetime"]])
+        meta.start_time = first_datetime(table[by_key["datetime"]])
 
     meta.columns = [infos[k] for k in out if k in infos]
-    data = CyclingData(build_frame(out), meta)
-    return data
+    return CyclingData.from_columns(out, meta)
 
 
 def read_with_spec(path: Path | str, spec: TableSpec, **kwargs) -> CyclingData:
@@ -731,7 +921,7 @@ def frame_table(frame, spec: TableSpec, source: str, data_lines: int | None = No
     frame = frame.copy()
     frame.columns = header
     meta = RunMeta(source=source, reader=spec.name)
-    return RawTable(frame=frame.reset_index(drop=True), header=header, meta=meta,
+    return RawTable(table=frame.reset_index(drop=True), header=header, meta=meta,
                     data_lines=len(frame) if data_lines is None else data_lines)
 
 
