@@ -441,8 +441,6 @@ def _read_numeric(path: Path, header_index: int, sep: str, decimal: str, width: 
         return None
     if b"\r" in body:
         body = body.replace(b"\r\n", b"\n")
-    if body.startswith(b"\n") or b"\n\n" in body:
-        return None
     rows = body.count(b"\n") + (not body.endswith(b"\n"))
     text = (body.replace(b",", b".") if decimal == "," else body).decode("ascii")
     try:
