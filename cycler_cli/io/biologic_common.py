@@ -158,18 +158,18 @@ class CurrentDerivation:
                 from_dq = None
             self._last_time = time_s[-1]
             if self.kind == "set point":
+                current[...] = control  # one strided read of the set point, then contiguous
                 not_cc = np.not_equal(mode, MODE_CC, out=mask)
                 if from_dq is not None:
                     # the whole-column code's ratios are from_dq / set point on galvanostatic
                     # points, finite ones only; here the others are NaN and the ratios are
                     # counted, not kept. An infinite ratio is counted as below or above the
                     # window too: that can only send finish() to the exact median, never past it
-                    np.divide(from_dq, control, out=ratio)
+                    np.divide(from_dq, current, out=ratio)
                     np.copyto(ratio, np.nan, where=not_cc)
                     self._n_ratios += int(np.count_nonzero(np.isfinite(ratio, out=mask2)))
                     self._n_low += int(np.count_nonzero(np.less(ratio, _RATIO_LOW, out=mask2)))
                     self._n_high += int(np.count_nonzero(np.greater(ratio, _RATIO_HIGH, out=mask2)))
-                current[...] = control
                 np.copyto(current, np.nan if from_dq is None else from_dq, where=not_cc)
                 np.copyto(current, 0.0, where=np.equal(mode, MODE_REST, out=mask))
             elif self.kind == "charge":
