@@ -417,8 +417,8 @@ def _read_numeric(path: Path, header_index: int, sep: str, decimal: str, width: 
       int64, go to pandas), and no integer literal ``-0`` is present: pandas reads a run of
       integer literals as int64, where ``-0`` is ``+0``; ``np.loadtxt`` would keep ``-0.0``.
 
-    Every number is correctly rounded by both parsers (pandas 3's C parser and
-    ``PyOS_string_to_double``), so the values are bit-for-bit equal; integer columns, int64 in
+    Both parsers round every number correctly (pandas' C parser, 2.3 and 3.1 measured, and
+    ``PyOS_string_to_double``), so the values are equal bit for bit; integer columns, int64 in
     pandas, are exact as float64 below 2**53 and rounded the same way above it."""
     sep_byte = sep.encode()
     allowed = _NUMBER_BYTES[decimal] + sep_byte
@@ -435,9 +435,10 @@ def _read_numeric(path: Path, header_index: int, sep: str, decimal: str, width: 
     head, body = data[:start], data[start:]
     if not body or body.translate(None, allowed):
         return None
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
-    if b'"' in head and not all(_quotes_whole_fields(line, sep_byte) for line in head.split(b"\n")):
+    if b'"' in head and not all(_quotes_whole_fields(line, sep_byte)  # pandas reads past a BOM
+                                for line in head.removeprefix(b"\xef\xbb\xbf").split(b"\n")):
         return None
     if b"\r" in body:
         body = body.replace(b"\r\n", b"\n")

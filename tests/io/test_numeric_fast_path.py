@@ -150,6 +150,8 @@ CASES = {
     "plain": (BASE, True),
     "crlf line ends": (BASE.replace("\n", "\r\n"), True),
     "utf-8 BOM": ("\ufeff" + BASE, True),
+    "utf-8 BOM and quoted header": ('\ufeff"' + BASE.split("\n", 1)[0].replace(",", '","') + '"\n'
+                                    + BASE.split("\n", 1)[1], True),
     "no final line end": (BASE.rstrip("\n"), True),
     "quoted header": ('"' + BASE.split("\n", 1)[0].replace(",", '","') + '"\n' + BASE.split("\n", 1)[1], True),
     "preamble": ("exported by a home-made rig\nchannel: 3\n" + BASE, True),
