@@ -108,3 +108,33 @@ def test_check_json_joined_from_run_texts_is_the_report_json(cli, tmp_path: Path
     assert cli(*args, "-o", tmp_path / "report.json").exit_code == 3
     assert (tmp_path / "report.json").read_text(encoding="utf-8") == stdout
     assert [Path(f["source"]).name for f in json.loads(stdout)["files"]] == [p.name for p in files]
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_runs_per_task_is_one_for_short_batches_and_at_most_four() -> None:
+    from cycler_cli.batch import MAX_RUNS_PER_TASK, runs_per_task
+
+    assert runs_per_task(1, 2) == 1 and runs_per_task(63, 2) == 1  # under 16 tasks a worker of 2
+    assert runs_per_task(64, 2) == 2 and runs_per_task(200, 2) == 4 == MAX_RUNS_PER_TASK
+    assert runs_per_task(10**5, 8) == MAX_RUNS_PER_TASK and runs_per_task(200, 8) == 1
+
+
+def test_several_runs_a_task_report_each_run_once_under_its_own_index() -> None:
+    """Groups of 3 over 10 items (the last group short): every index reported once, with its
+    own item's result, as with one item a task."""
+    from cycler_cli.batch import _run_processes
+
+    items = list(range(10))
+    for per_task in (1, 3):
+        got: dict[int, int] = {}
+
+        def done(index: int, value: int) -> None:
+            assert index not in got
+            got[index] = value
+
+        with Workers(2) as workers:
+            _run_processes(_square, items, 2, done, workers, per_task=per_task)
+        assert got == {i: i * i for i in items}
