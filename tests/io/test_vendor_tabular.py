@@ -146,3 +146,42 @@ def test_vendor_sniffers_reject_real_biologic_text(realdata):
 def test_header_found_after_a_preamble():
     text = "Today's Date 04/04/2016\nsome line, with, commas\n" + ARBIN_HEADER + "\n1,2,3\n"
     assert tabular.locate_header(text, ARBIN) == (2, ",")
+
+
+def _all_specs():
+    import gc
+
+    registry.readers()  # imports every reader module, and with it every spec
+    return [o for o in gc.get_objects() if isinstance(o, tabular.TableSpec)]
+
+
+def test_every_signature_name_has_a_letter_that_is_not_an_exponent():
+    """locate_header skips lines without such a letter; that is exact only while no name a
+    spec looks for is made of digits, punctuation and exponent e's."""
+    specs = _all_specs()
+    assert len(specs) >= 10
+    for spec in specs:
+        for group in spec.signature:
+            for name in group:
+                assert tabular._has_letter(name), (spec.name, name)
+
+
+@pytest.mark.parametrize(("line", "letter"), [
+    ("0.000,0.0000377,0.000000000e+00,-1.5E-3,0,7", False),
+    ("1E5;2.5e-3;.5e7\t-3", False),
+    ("time_s,voltage_v,current_a", True),
+    ("Zeit;Spannung;Strom", True),
+    ("e,1,2", True),  # a lone e is a name, not an exponent
+    ("1e5,x", True),
+    ("1,2,3e", True),
+    ("Время,Напряжение", True),
+])
+def test_a_line_of_numbers_has_no_letter(line, letter):
+    assert tabular._has_letter(line) is letter
+
+
+def test_a_header_line_below_lines_of_numbers_is_still_found():
+    text = "1,2,3\n4.5e-3,6,7\ntime_s,voltage_v,current_a\n0,0.1,1e-3\n"
+    from cycler_cli.io.generic_csv import CANONICAL_SPEC
+
+    assert tabular.locate_header(text, CANONICAL_SPEC) == (2, ",")
