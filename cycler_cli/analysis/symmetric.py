@@ -85,22 +85,31 @@ def analyze_symmetric(
     # (no per-point label array)
     bounds = np.searchsorted(idx_on, seg.first_on)
     g = np.repeat(np.arange(n_half, dtype=np.int64), np.diff(np.append(bounds, idx_on.size)))
-    t_on, abs_v, i_on = t[idx_on], np.abs(v[idx_on]), i[idx_on]
+    # full-length temporaries are dropped as soon as they are used (at 10^7 points each is 80 MB)
+    current = group_median(i[idx_on], g, n_half)
+    t_on = t[idx_on]
+    abs_v = v[idx_on]
+    del idx_on
+    np.abs(abs_v, out=abs_v)
 
     start_s = t[seg.first_on]
     duration_s = t[seg.step_end] - start_s
     overpotential = group_median(abs_v, g, n_half)
     finite = np.isfinite(abs_v)
-    sums = np.bincount(g[finite], weights=abs_v[finite], minlength=n_half)
-    counts = np.bincount(g[finite], minlength=n_half)
+    if finite.all():  # the usual case: no masked copies
+        sums = np.bincount(g, weights=abs_v, minlength=n_half)
+        counts = np.bincount(g, minlength=n_half)
+    else:
+        sums = np.bincount(g[finite], weights=abs_v[finite], minlength=n_half)
+        counts = np.bincount(g[finite], minlength=n_half)
+    del finite
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / counts
     starts = bounds if g.size else np.zeros(0, int)  # every half-cycle has an on-point: its first
     peak = np.fmax.reduceat(abs_v, starts) if g.size else np.zeros(0)
-    window_start = (t[seg.last_on] - END_SHARE * duration_s)[g]
-    in_end = t_on >= window_start
+    in_end = t_on >= (t[seg.last_on] - END_SHARE * duration_s)[g]
     end = group_median(abs_v[in_end], g[in_end], n_half)
-    current = group_median(i_on, g, n_half)
+    del in_end
 
     prev = seg.first_on - 1
     has_prev = prev >= 0
@@ -131,17 +140,25 @@ def analyze_symmetric(
     # soft shorts: sudden drops of |V| between consecutive on-current samples of one half-cycle
     soft_events = np.zeros(n_half, dtype=np.int64)
     if g.size >= 2:
-        same_group = g[1:] == g[:-1]
+        use = g[1:] == g[:-1]  # same half-cycle
         skip = np.maximum(SOFT_SKIP_S, SOFT_SKIP_SHARE * duration_s)
-        after_skip = t_on[:-1] >= (start_s + skip)[g[:-1]]
+        use &= t_on[:-1] >= (start_s + skip)[g[:-1]]  # after the skip
+        del t_on
         d = abs_v[1:] - abs_v[:-1]
-        use = same_group & after_skip & np.isfinite(d)
+        use &= np.isfinite(d)
         d_u, g_u = d[use], g[:-1][use]
+        del d, use
         centre = group_median(d_u, g_u, n_half)
-        sigma = 1.4826 * group_median(np.abs(d_u - centre[g_u]), g_u, n_half)
+        spread = centre[g_u]
+        np.subtract(d_u, spread, out=spread)
+        np.abs(spread, out=spread)
+        sigma = 1.4826 * group_median(spread, g_u, n_half)
+        del spread
         threshold = np.fmax(SOFT_NOISE_SIGMAS * sigma, SOFT_PLATEAU_FRACTION * overpotential)
         event = d_u < -threshold[g_u]
         soft_events = np.bincount(g_u[event], minlength=n_half)[:n_half]
+        del d_u, g_u, event
+    del g, abs_v  # the per-point work is done
 
     ref = float(np.nanmedian(overpotential[:REFERENCE_HALF_CYCLES])) if n_half and np.isfinite(overpotential[:REFERENCE_HALF_CYCLES]).any() else math.nan
     hard_at = None
