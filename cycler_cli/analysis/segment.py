@@ -99,16 +99,6 @@ class Segments:
         return label_cycles(self.half_cycle)
 
 
-def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start indices and lengths of maximal runs of equal values."""
-    n = values.size
-    starts = np.flatnonzero(values[1:] != values[:-1])
-    starts += 1
-    starts = np.concatenate(([0], starts))
-    lengths = np.diff(np.concatenate((starts, [n])))
-    return starts, lengths
-
-
 def _clean_dt(time_s: np.ndarray) -> tuple[np.ndarray, int]:
     """``Δt`` per interval with non-finite and non-positive steps set to 0, and the number of
     intervals where time goes backwards (``Δt < 0``)."""
@@ -126,20 +116,6 @@ def _clean_dt_into(time_s: np.ndarray, out: np.ndarray) -> int:
     np.logical_not(bad, out=bad)
     out[bad] = 0.0
     return backwards
-
-
-def _point_weights_s(time_s: np.ndarray, dt: np.ndarray | None = None) -> np.ndarray:
-    """Time each point stands for, s: half the interval on each side (midpoint rule).
-
-    ``dt``: the cleaned intervals (:func:`_clean_dt`) when the caller has them already."""
-    if dt is None:
-        dt = _clean_dt(time_s)[0]
-    w = np.empty(time_s.size)
-    if w.size:
-        w[-1] = 0.0
-        np.divide(dt, 2, out=w[:-1])
-        w[1:] += w[:-1]  # numpy buffers the overlapping operands: w[i] += half dt[i-1]
-    return w
 
 
 def _abs_finite(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -211,12 +187,11 @@ def _sign_and_runs(time_s, current_a, control_mode, threshold):
         # runs of one direction: a new one at each change, and at the block start if it differs
         change = np.flatnonzero(s[1:] != s[:-1])
         change += 1
+        idx = np.concatenate(([0], change))
         if a == 0 or s[0] != last_sign:
-            idx = np.concatenate(([0], change))
             ids = np.arange(n_runs, n_runs + idx.size)
             starts_parts.append(idx + a)
-        else:
-            idx = np.concatenate(([0], change))
+        else:  # the block's first piece continues the previous block's last run
             ids = np.arange(n_runs - 1, n_runs + change.size)
             starts_parts.append(change + a)
         n_runs = int(ids[-1]) + 1

@@ -25,6 +25,12 @@ def _ref_dt(t):
     return dt, back
 
 
+def _runs(values):
+    """Start indices and lengths of maximal runs of equal values."""
+    starts = np.concatenate(([0], np.flatnonzero(values[1:] != values[:-1]) + 1))
+    return starts, np.diff(np.concatenate((starts, [values.size])))
+
+
 def _reference(t, v, i, mode=None):
     """The full-length implementation before issue 10 (Δt, |I|, point charges, masks)."""
     n = t.size
@@ -35,7 +41,7 @@ def _reference(t, v, i, mode=None):
     sign = on.astype(np.int8) - 2 * ((i < 0) & on).astype(np.int8)
     if mode is not None:
         sign[mode == segment.MODE_REST] = 0
-    starts, lengths = segment._runs(sign)
+    starts, lengths = _runs(sign)
     run_sign = sign[starts]
     nonzero = run_sign != 0
     spurious_n = 0
