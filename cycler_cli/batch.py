@@ -532,16 +532,14 @@ def _run_processes(
                     start = next(starts)
                 except StopIteration:
                     return
-                group = items[start : start + per_task]
-                pending[pool.submit(each, group) if per_task > 1 else pool.submit(work, group[0])] = start
+                pending[pool.submit(each, items[start : start + per_task])] = start
 
         fill()
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 start = pending.pop(future)
-                results = future.result()
-                for k, result in enumerate(results if per_task > 1 else [results]):
+                for k, result in enumerate(future.result()):
                     done(start + k, result)
             fill()
     except BaseException:

@@ -96,13 +96,10 @@ def analyze_symmetric(
     duration_s = t[seg.step_end] - start_s
     overpotential = group_median(abs_v, g, n_half)
     finite = np.isfinite(abs_v)
-    if finite.all():  # the usual case: no masked copies
-        sums = np.bincount(g, weights=abs_v, minlength=n_half)
-        counts = np.bincount(g, minlength=n_half)
-    else:
-        sums = np.bincount(g[finite], weights=abs_v[finite], minlength=n_half)
-        counts = np.bincount(g[finite], minlength=n_half)
-    del finite
+    g_f, v_f = (g, abs_v) if finite.all() else (g[finite], abs_v[finite])  # usually no copies
+    sums = np.bincount(g_f, weights=v_f, minlength=n_half)
+    counts = np.bincount(g_f, minlength=n_half)
+    del finite, g_f, v_f
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / counts
     starts = bounds if g.size else np.zeros(0, int)  # every half-cycle has an on-point: its first
