@@ -15,6 +15,8 @@ This is the project's single definition of "half-cycle" when a file carries no u
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 #: Relative part of the threshold: a point is on current above this fraction of the
@@ -52,8 +54,19 @@ _FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def sample_indices(n: int) -> np.ndarray:
-    """Sorted positions of a fixed pseudo-random sample of ``0..n-1`` (the same for every call)."""
-    return np.sort(np.random.default_rng(0).integers(0, n, min(_SAMPLE_POINTS, n)))
+    """Sorted positions of a fixed pseudo-random sample of ``0..n-1`` (the same for every call):
+    ``0..n-1`` cut into ``m`` equal strata and one position drawn in each, so the positions come
+    sorted without a sort (which cost 0.5 ms of the 10^6-point analysis) and a periodic signal
+    is not sampled at one phase. Read-only, and made once per ``(n, m)``."""
+    return _stratified_sample(n, min(_SAMPLE_POINTS, n))
+
+
+@functools.lru_cache(maxsize=8)
+def _stratified_sample(n: int, m: int) -> np.ndarray:
+    edges = np.arange(m + 1, dtype=np.int64) * n // max(m, 1)
+    out = edges[:-1] + (np.random.default_rng(0).random(m) * np.diff(edges)).astype(np.int64)
+    out.flags.writeable = False
+    return out
 
 
 def quantile_bracket(sample: np.ndarray, q: float) -> tuple[float, float]:
@@ -65,10 +78,11 @@ def quantile_bracket(sample: np.ndarray, q: float) -> tuple[float, float]:
     m = sample.size
     if m < 256:
         return 0.0, _FLOAT_MAX
-    s = np.sort(sample)
     margin = 6.0 * float(np.sqrt(m * q * (1.0 - q))) + 8.0
     i = int(np.floor(q * (m - 1) - margin))
     j = int(np.ceil(q * (m - 1) + margin))
+    kth = [k for k in (i, j) if 0 < k < m - 1]
+    s = np.partition(sample, kth) if kth else sample  # the two order statistics, no full sort
     lo = float(s[i]) if i > 0 else 0.0
     hi = float(s[j]) if j < m - 1 else _FLOAT_MAX
     return lo, hi
@@ -87,12 +101,13 @@ class RankCounter:
         self.block = SELECT_BLOCK  # the most values one add() takes
         self._b1, self._b2 = np.empty(self.block, dtype=bool), np.empty(self.block, dtype=bool)
 
-    def add(self, x: np.ndarray) -> None:
-        """Count and keep the block ``x`` (at most :attr:`block` values)."""
+    def add(self, x: np.ndarray, finite: np.ndarray | None = None) -> None:
+        """Count and keep the block ``x`` (at most :attr:`block` values); ``finite``: the
+        caller's ``x < inf`` of this block, when it has it already."""
         k = x.size
         t, m = self._b1[:k], self._b2[:k]
         count = np.count_nonzero
-        self.finite += int(count(np.less(x, np.inf, out=t)))
+        self.finite += int(count(np.less(x, np.inf, out=t) if finite is None else finite))
         below = int(count(np.less(x, self.lo, out=t)))
         self.below += below
         self.at_lo += int(count(np.less_equal(x, self.lo, out=m))) - below

@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 
-from cycler_cli.analysis import segment as _segment
 from cycler_cli.analysis.celltype import detect_cell_type
 from cycler_cli.analysis.segment import Segments, charge_from_column, segment_run
 from cycler_cli.analysis.table import SCHEMA_VERSION, CycleReport
@@ -38,28 +37,28 @@ def _positive(name: str, value: float | None) -> float | None:
 
 
 def _distinct_on(labels: np.ndarray, sign: np.ndarray) -> int:
-    """Number of distinct ``labels`` on the current-on points (``sign != 0``), block by block
-    (no full-length mask or gathered copy). Labels that never decrease (the usual case) are
-    counted by their changes, without sorting or hashing; otherwise ``np.unique`` decides."""
-    n = sign.size
-    step = _segment.BLOCK
-    changes = 0
-    last = None
-    for a in range(0, n, step):
-        lab = labels[a : a + step][sign[a : a + step] != 0]
-        if lab.size == 0:
-            continue
-        if last is not None:
-            if lab[0] < last:
-                break
-            changes += bool(lab[0] != last)
-        if np.any(lab[1:] < lab[:-1]):
-            break
-        changes += int(np.count_nonzero(lab[1:] != lab[:-1]))
-        last = lab[-1]
-    else:
-        return 0 if last is None else 1 + changes
-    return int(np.unique(labels[sign != 0]).size)
+    """Number of distinct ``labels`` on the current-on points (``sign != 0``), without gathering
+    them: labels that never decrease from one on-point to the next (the usual case) are counted
+    by their changes, found from where ``labels`` changes at all (a few hundred places) and the
+    runs of on-points; otherwise ``np.unique`` decides. Consecutive on-points are either
+    neighbours inside a run of on-points or the two ends of a gap between runs."""
+    on = sign != 0
+    n = on.size
+    if not on.any():
+        return 0
+    edges = np.flatnonzero(on[1:] != on[:-1])
+    edges += 1
+    bounds = np.concatenate(([0], edges, [n]))
+    first = bounds[:-1][on[bounds[:-1]]]  # each run of on-points: first point ...
+    stop = bounds[1:][on[bounds[:-1]]]  # ... and the point after its last
+    change = np.flatnonzero(labels[1:] != labels[:-1])  # pair (j, j+1) differs (NaN differs)
+    run = np.searchsorted(first, change, side="right") - 1
+    inside = (run >= 0) & (change + 1 < stop[np.maximum(run, 0)])  # both points in one run
+    pairs = change[inside]
+    before, after = labels[stop[:-1] - 1], labels[first[1:]]  # across each gap
+    if np.any(labels[pairs + 1] < labels[pairs]) or np.any(after < before):
+        return int(np.unique(labels[on]).size)
+    return 1 + int(pairs.size) + int(np.count_nonzero(after != before))
 
 
 def _check_charge_column(data: CyclingData, seg: Segments) -> tuple[float | None, list[str]]:

@@ -51,8 +51,8 @@ def _scan(seg: Segments, lo: float, hi: float) -> tuple[RankCounter, tuple[int, 
         s, v = sign[a:b], v_all[a:b]
         av = np.abs(v, out=abs_b[:k])
         np.copyto(av, np.nan, where=np.equal(s, 0, out=x_b[:k]))  # rests count nowhere
-        rc.add(av)
         on = np.less(av, np.inf, out=fin_b[:k])  # on current with finite V
+        rc.add(av, finite=on)
         pos = np.greater(s, 0, out=pos_b[:k])
         pos &= on
         n_pos += int(count(pos))

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from cycler_cli.analysis.robust import ols_slope
-from cycler_cli.analysis.segment import Segments, group_median
-from cycler_cli.analysis.table import json_float as _f
+from cycler_cli.analysis.segment import Segments, group_median, nan_span
+from cycler_cli.analysis.table import json_float as _f, json_floats
 from cycler_cli.errors import ConfigError
 
 INCOMPLETE_SHARE = 0.9
@@ -162,12 +162,9 @@ def analyze_full(
     }
     first_half = "charge" if charge_first else "discharge"
     # each column to JSON-safe Python floats once (tolist, not one numpy scalar per cell)
-    cells = {name: [_f(x) for x in col.tolist()] for name, col in columns.items()}
-    rows: list[dict[str, Any]] = []
-    for k, done_k in enumerate(complete.tolist()):  # building output dicts, one per cycle (no row-level maths)
-        row: dict[str, Any] = {"cycle": k + 1, "first_half": first_half, "complete": done_k}
-        row.update({name: values[k] for name, values in cells.items()})
-        rows.append(row)
+    names = ["cycle", "first_half", "complete", *columns]
+    cells = [range(1, n_cycles + 1), [first_half] * n_cycles, complete.tolist(), *map(json_floats, columns.values())]
+    rows: list[dict[str, Any]] = [dict(zip(names, values)) for values in zip(*cells)]  # output dicts, one per cycle
 
     from_ref = complete & (cycles >= reference_cycle)
     slope = ols_slope(cycles[from_ref], q_dis[from_ref])
@@ -179,7 +176,7 @@ def analyze_full(
         "cycles": n_cycles,
         "complete_cycles": int(complete.sum()),
         "first_half": first_half,
-        "duration_s": _f(np.nanmax(t) - np.nanmin(t)) if t.size else None,
+        "duration_s": _f(nan_span(t)) if t.size else None,
         "reference_cycle": reference_cycle,
         "reference_discharge_mah": _f(q_ref),
         "reference_discharge_mah_g": _f(q_ref / mass_g) if mass_g else None,

@@ -110,6 +110,8 @@ def _clean_dt_into(time_s: np.ndarray, out: np.ndarray) -> int:
     """:func:`_clean_dt` of ``time_s`` written into ``out`` (``time_s.size - 1`` long); returns
     the backwards count."""
     np.subtract(time_s[1:], time_s[:-1], out=out)
+    if out.size and out.min() > 0 and out.max() < np.inf:  # every step positive and finite (NaN fails both): two reductions
+        return 0
     backwards = int(np.count_nonzero(out < 0))
     bad = out > 0
     bad &= out < np.inf  # NaN compares False in both
@@ -121,7 +123,8 @@ def _clean_dt_into(time_s: np.ndarray, out: np.ndarray) -> int:
 def _abs_finite(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``|values|`` with non-finite values as 0 (in ``out`` when given)."""
     out = np.abs(values, out=out)
-    out[~(out < np.inf)] = 0.0  # NaN and inf
+    if not out.max(initial=0.0) < np.inf:  # a NaN or inf somewhere (max passes NaN on): one reduction, not a mask
+        out[~(out < np.inf)] = 0.0
     return out
 
 
@@ -165,13 +168,13 @@ def _sign_and_runs(time_s, current_a, control_mode, threshold):
         abs_i = _abs_finite(cur, abs_b[:m])
         s = sign[a:b]
         on = np.greater(abs_i, threshold, out=on_b[:m])
+        if control_mode is not None:
+            on &= np.asarray(control_mode[a:b]) != MODE_REST
         neg = np.less(cur, 0.0, out=neg_b[:m])
         neg &= on
         s[...] = on.view(np.int8)
         s -= neg.view(np.int8)
         s -= neg.view(np.int8)
-        if control_mode is not None:
-            s[np.asarray(control_mode[a:b]) == MODE_REST] = 0
         # midpoint weights: half of Δt on each side; the run's last point has no interval after
         k = min(b, n - 1) - a  # intervals a .. a+k-1
         half = half_b[:m]
@@ -307,8 +310,9 @@ def _integrate_block(time_s, voltage_v, current_a, sign, first_on, a, b, buffers
     s = sign[a : b + 1]
     counted = np.not_equal(s[1:], 0, out=out_b[:k])
     counted &= np.equal(s[1:], s[:-1], out=x_b[:k])  # both ends on, same direction
-    counted &= np.greater(hdt, 0, out=x_b[:k])
-    counted &= np.less(hdt, np.inf, out=x_b[:k])  # NaN fails both
+    if not (hdt.min() > 0 and hdt.max() < np.inf):  # some Δt not positive and finite (NaN fails both)
+        counted &= np.greater(hdt, 0, out=x_b[:k])
+        counted &= np.less(hdt, np.inf, out=x_b[:k])
     uncounted = np.logical_not(counted, out=counted)
     hdt *= 0.5  # ½Δt (exact); the trapezoids are (|x_i| + |x_(i+1)|)·½Δt
     abs_i = _abs_finite(current_a[a : b + 1], abs_b[: k + 1])
@@ -405,7 +409,7 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
     slots = n_half + 1
     acc = np.zeros(slots)
     m = min(BLOCK, n - 1)
-    dq_b, on_b, keep_b = np.empty(m), np.empty(m + 1, dtype=bool), np.empty(m, dtype=bool)
+    dq_b, up_b, on_b, keep_b = np.empty(m), np.empty(m), np.empty(m + 1, dtype=bool), np.empty(m, dtype=bool)
     for a in range(0, n - 1, BLOCK):
         b = min(a + BLOCK, n - 1)
         k = b - a
@@ -414,17 +418,20 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
         # circuit (EC-Lab's (Q-Qo) drifts there); the integral leaves rests out, so the check does too
         on = np.not_equal(sign[a : b + 1], 0, out=on_b[: k + 1])
         keep = np.logical_or(on[1:], on[:-1], out=keep_b[:k])
-        keep &= dq < np.inf
-        keep &= dq > -np.inf  # finite (NaN compares False)
+        if not (dq.min() > -np.inf and dq.max() < np.inf):  # not all finite (NaN fails both)
+            keep &= dq < np.inf
+            keep &= dq > -np.inf
         np.logical_not(keep, out=keep)
         dq[keep] = 0.0
         base, cuts = _block_labels(first_on, a, b)
-        # the increment in the direction of the half-cycle it ends in, at least 0: each
-        # label's piece times that half-cycle's sign (±1; 0 before the first half-cycle)
+        # the increment in the direction of the half-cycle it ends in, at least 0: per label's
+        # piece, the sum of max(Δq, 0) for a charge, of -min(Δq, 0) for a discharge (the same
+        # terms as max(s·Δq, 0), so the same sums), nothing before the first half-cycle
         starts = _piece_starts(cuts)
-        np.multiply(dq, np.repeat(hc_sign_full[base : base + starts.size], np.diff(starts, append=k)), out=dq)
-        np.maximum(dq, 0.0, out=dq)
-        _add_by_label(acc, dq, base, cuts)
+        up = np.add.reduceat(np.maximum(dq, 0.0, out=up_b[:k]), starts)
+        down = np.add.reduceat(np.minimum(dq, 0.0, out=dq), starts)
+        s = hc_sign_full[base : base + starts.size]
+        acc[base : base + starts.size] += np.where(s > 0, up, np.where(s < 0, -down, 0.0))
     out = acc[1:slots]
     if n_half >= 2:
         # first interval of half-cycle k+1 ends at first_on[k]; its part in half-cycle k's
@@ -435,6 +442,15 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
         back = seg.hc_sign[:-1] * d
         out[:-1] += np.maximum(back, 0.0)
     return out
+
+
+def nan_span(values: np.ndarray) -> float:
+    """``nanmax(values) - nanmin(values)``: two plain reductions (no NaN handling per element)
+    when no NaN is there, which ``max``/``min`` pass on; ``nanmax``/``nanmin`` otherwise."""
+    span = float(values.max() - values.min())
+    if span == span:  # not NaN
+        return span
+    return float(np.nanmax(values) - np.nanmin(values))
 
 
 def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:

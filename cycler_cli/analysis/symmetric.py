@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from cycler_cli.analysis.robust import theil_sen
-from cycler_cli.analysis.segment import Segments, group_median
-from cycler_cli.analysis.table import json_float as _f
+from cycler_cli.analysis.segment import Segments, group_median, nan_span
+from cycler_cli.analysis.table import json_float as _f, json_floats
 
 #: Hard short: a half-cycle's overpotential below this fraction of the reference, and every
 #: later one too.
@@ -180,34 +180,31 @@ def analyze_symmetric(
     mid_h = (start_s + duration_s / 2.0) / 3600.0
     slope, lo, hi = theil_sen(mid_h[fit], overpotential[fit]) if fit.sum() >= 2 else (math.nan,) * 3
 
-    directions = np.where(seg.hc_sign > 0, "strip", "plate")
-    rows: list[dict[str, Any]] = []
-    for k in range(n_half):  # building output dicts, one per half-cycle (no row-level maths)
-        rows.append(
-            {
-                "half_cycle": k + 1,
-                "cycle": int(seg.hc_cycle[k]),
-                "direction": str(directions[k]),
-                "complete": bool(complete[k]),
-                "start_s": _f(start_s[k]),
-                "duration_s": _f(duration_s[k]),
-                "current_a": _f(current[k]),
-                "current_density_a_cm2": _f(density[k]),
-                "rest_v": _f(rest_v[k]),
-                "overpotential_v": _f(overpotential[k]),
-                "overpotential_mean_v": _f(mean[k]),
-                "overpotential_end_v": _f(end[k]),
-                "overpotential_peak_v": _f(peak[k]),
-                "r_dc_ohm": _f(r_dc[k]),
-                "asr_ohm_cm2": _f(asr[k]),
-                "asr_bulk_ohm_cm2": _f(bulk),
-                "asr_interface_ohm_cm2": _f(interface[k]),
-                "ir_step_v": _f(ir_v[k]),
-                "ir_step_ohm": _f(ir_ohm[k]),
-                "ir_dt_s": _f(ir_dt[k]),
-                "soft_short_events": int(soft_events[k]),
-            }
-        )
+    columns = {
+        "half_cycle": range(1, n_half + 1),
+        "cycle": seg.hc_cycle.tolist(),
+        "direction": np.where(seg.hc_sign > 0, "strip", "plate").tolist(),
+        "complete": complete.tolist(),
+        "start_s": json_floats(start_s),
+        "duration_s": json_floats(duration_s),
+        "current_a": json_floats(current),
+        "current_density_a_cm2": json_floats(density),
+        "rest_v": json_floats(rest_v),
+        "overpotential_v": json_floats(overpotential),
+        "overpotential_mean_v": json_floats(mean),
+        "overpotential_end_v": json_floats(end),
+        "overpotential_peak_v": json_floats(peak),
+        "r_dc_ohm": json_floats(r_dc),
+        "asr_ohm_cm2": json_floats(asr),
+        "asr_bulk_ohm_cm2": [_f(bulk)] * n_half,
+        "asr_interface_ohm_cm2": json_floats(interface),
+        "ir_step_v": json_floats(ir_v),
+        "ir_step_ohm": json_floats(ir_ohm),
+        "ir_dt_s": json_floats(ir_dt),
+        "soft_short_events": soft_events.astype(np.int64).tolist(),
+    }
+    # output dicts, one per half-cycle, from whole columns (no row-level maths, no per-cell calls)
+    rows: list[dict[str, Any]] = [dict(zip(columns, values)) for values in zip(*columns.values())]
 
     dt = np.diff(t)
     dt = dt[np.isfinite(dt) & (dt > 0)]
@@ -217,7 +214,7 @@ def analyze_symmetric(
     summary = {
         "half_cycles": n_half,
         "cycles": int(seg.hc_cycle.max()) if n_half else 0,
-        "duration_s": _f(np.nanmax(t) - np.nanmin(t)) if t.size else None,
+        "duration_s": _f(nan_span(t)) if t.size else None,
         "overpotential_ref_v": _f(ref),
         "overpotential_final_v": _f(final[-1]) if final.size else None,
         "overpotential_drift_v_per_h": _f(slope),

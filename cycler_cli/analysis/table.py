@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 SCHEMA_VERSION = 1
 
 
@@ -24,6 +26,17 @@ def json_float(value: Any) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def json_floats(values: Any) -> list[float | None]:
+    """:func:`json_float` of every element of a 1-D float array, as one list: ``tolist()`` and
+    ``None`` written only where a value is not finite (a call per cell cost 0.7 ms of a
+    131-cycle table)."""
+    values = np.asarray(values, dtype=np.float64)
+    out: list[float | None] = values.tolist()
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        out[i] = None
+    return out
 
 
 @dataclass(frozen=True)
