@@ -136,7 +136,7 @@ def _run_charge_exact(time_s: np.ndarray, current_a: np.ndarray, start: int, sto
     lo, hi = max(start - 1, 0), min(stop + 1, n)
     dt, _ = _clean_dt(time_s[lo:hi])
     half = np.empty(stop - lo)  # half Δt of points lo..stop-1; the last point of the run has none
-    np.divide(dt, 2, out=half[: dt.size])
+    np.multiply(dt, 0.5, out=half[: dt.size])
     half[dt.size :] = 0.0
     if start >= 1:
         w = half[1:] + half[:-1]
@@ -180,7 +180,7 @@ def _sign_and_runs(time_s, current_a, control_mode, threshold):
         half = half_b[:m]
         if k > 0:
             backwards += _clean_dt_into(time_s[a : a + k + 1], dt_b[:k])
-            np.divide(dt_b[:k], 2, out=half[:k])
+            np.multiply(dt_b[:k], 0.5, out=half[:k])  # exactly dt / 2, and cheaper than a division
         half[k:] = 0.0
         w = w_b[:m]
         w[0] = half[0] + half_prev
