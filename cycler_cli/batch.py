@@ -26,6 +26,7 @@ No typer or rich here; heavy libraries are imported inside the functions.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import time
@@ -286,10 +287,14 @@ def check_run(
     raise_internal: bool = False,
     columns: dict[str, str] | str | None = None,
     encode: bool = False,
+    text_only: bool = False,
 ) -> Outcome:
     """``cycler check`` on one run: ``value`` is a :class:`cycler_cli.verdicts.FileReport`, the
     same as :func:`cycler_cli.verdicts.check_file` gives (an ``error`` report when the run
-    cannot be read or analysed); with ``encode``, ``text`` is its JSON."""
+    cannot be read or analysed); with ``encode``, ``text`` is its JSON. ``text_only`` (implies
+    ``encode``): for a caller that writes only ``text``, ``value`` leaves out the report's
+    ``analysis`` (two thirds of the bytes a worker process would send back and the main
+    process unpickle); its status, verdicts and error stay."""
     from cycler_cli.verdicts import FileReport, judge
     from cycler_cli.verdicts import check as check_module
 
@@ -308,9 +313,11 @@ def check_run(
     except Exception as exc:  # noqa: BLE001 - mapped exactly as check_file maps it
         failed = _failure(source, exc, started, raise_internal)
         report = FileReport.failed(source, failed.error, failed.exit_code)
-        text = encode_json(report.to_dict()) if encode else None
+        text = encode_json(report.to_dict()) if encode or text_only else None
         return Outcome(source, report, rows, failed.seconds, failed.error, failed.exit_code, text)
-    text = encode_json(report.to_dict()) if encode else None
+    text = encode_json(report.to_dict()) if encode or text_only else None
+    if text_only:
+        report = dataclasses.replace(report, analysis=None)
     return Outcome(source, report, rows, time.perf_counter() - started, None, report.exit_code, text)
 
 
@@ -454,6 +461,27 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
+def preload_worker_modules() -> None:
+    """Import, in this process, the modules every worker needs for its first task (numpy, the
+    readers, the analysis, the verdicts): a forked worker then starts with them, instead of
+    each worker importing them cold at the same moment, competing for the cores with the
+    other (≈ 0.1 s a worker: the sniffing stage of a folder ran slower in two processes than
+    in one). The one thread this starts, OpenBLAS's (loaded by numpy), is stopped and
+    restarted around a fork by OpenBLAS itself (``pthread_atfork``)."""
+    import _strptime  # noqa: F401 - what time.strptime imports on first use (galvani's date parsing)
+    import json  # noqa: F401
+
+    import numpy  # noqa: F401
+    import numpy.ma  # noqa: F401 - numpy imports these two lazily: the first np.unique and
+    import numpy.random  # noqa: F401 - default_rng (cycles.current_threshold's sample) cost 17 ms
+
+    from cycler_cli.analysis import full, symmetric  # noqa: F401
+    from cycler_cli.io import ecl_columns, registry  # noqa: F401 - ecl_columns: galvani's column table
+    from cycler_cli.verdicts import check  # noqa: F401
+
+    registry.readers()
+
+
 class Workers:
     """Worker processes that the stages of one command share (sniffing a folder's files, then
     the runs), started on first use and stopped by :meth:`close` (or at the end of a ``with``
@@ -465,11 +493,15 @@ class Workers:
         self._pool: Any = None
 
     def pool(self):
-        """The :class:`concurrent.futures.ProcessPoolExecutor` (started now if need be)."""
+        """The :class:`concurrent.futures.ProcessPoolExecutor` (started now if need be). With
+        ``fork`` the worker modules are imported here first (:func:`preload_worker_modules`)."""
         if self._pool is None:
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context())
+            context = _mp_context()
+            if context.get_start_method() == "fork":
+                preload_worker_modules()
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
         return self._pool
 
     def close(self, cancel: bool = False) -> None:

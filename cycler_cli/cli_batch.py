@@ -188,25 +188,28 @@ def run_check_batch(
     on_error: Callable[[Any], None],
     raise_internal: bool,
     encode: bool = False,
+    text_only: bool = False,
 ):
     """``cycler check``'s batch part: discover, group, judge every run (in parallel), call
     ``on_error`` with each error report as it happens and, with ``stream``, print each run's
     report as one JSON line as it finishes. Returns the :class:`CheckReport` in file order and,
     with ``encode`` (or ``stream``), each run's report as JSON text, encoded where the run was
-    judged (else ``None``)."""
+    judged (else ``None``). ``text_only``: the caller writes only those texts, so the
+    report's files come back without their ``analysis`` (:func:`~cycler_cli.batch.check_run`)."""
     import functools
 
     from cycler_cli.batch import check_run
     from cycler_cli.verdicts import CheckReport
 
-    encode = encode or stream
+    encode = encode or stream or text_only
     with open_workers(jobs, executor) as workers:
         runs, _ = collect_runs(
             paths, recursive=recursive, link=link, join=join, quiet=quiet,
             jobs=jobs if executor is Executor.process else 1, workers=workers,
         )
         work = functools.partial(
-            check_run, config=config, reader=reader, raise_internal=raise_internal, columns=columns, encode=encode
+            check_run, config=config, reader=reader, raise_internal=raise_internal, columns=columns, encode=encode,
+            text_only=text_only,
         )
 
         def on_outcome(index: int, outcome: Any) -> None:

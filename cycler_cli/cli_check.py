@@ -79,8 +79,14 @@ def _render_json(report: Any, texts: list[str]) -> str:
     frame = CheckReport(files=(), config=report.config, schema_version=report.schema_version).to_dict()
     frame.update(status=report.status, exit_code=report.exit_code, files=[_FILES_MARK])
     head, *tail = encode_json(frame).split(encode_json([_FILES_MARK]))
-    if len(tail) != 1 or any(text is None for text in texts):
+    if any(text is None for text in texts):
         return _render(report.to_dict(), CheckFormat.json)
+    if len(tail) != 1:  # the marker string occurs in the config too: decode the texts instead
+        import json
+
+        data = report.to_dict()
+        data["files"] = [json.loads(text) for text in texts]  # the reports may carry no analysis (text_only)
+        return _render(data, CheckFormat.json)
     return head + "[" + ", ".join(texts) + "]" + tail[0] + "\n"
 
 
@@ -165,6 +171,7 @@ def register(app: typer.Typer) -> None:
             executor=executor, scheduler=scheduler, quiet=quiet, stream=format is CheckFormat.jsonl,
             on_error=lambda r: _err(str(r.error)), raise_internal=bool(_state["debug"]),
             encode=format is CheckFormat.json,
+            text_only=format is CheckFormat.jsonl or (format is CheckFormat.json and output is None),
         )
         if format is CheckFormat.jsonl:
             return report.exit_code

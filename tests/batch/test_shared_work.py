@@ -65,6 +65,57 @@ def test_check_run_encodes_its_report_when_asked(tmp_path: Path) -> None:
         assert check_run((path,), CheckConfig()).text is None
 
 
+def test_check_run_text_only_sends_the_text_and_a_report_without_its_analysis(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.mpr", tmp_path / "a.mpr")
+    (tmp_path / "bad.mpr").write_bytes(b"not an mpr file at all")
+    for path in (tmp_path / "a.mpr", tmp_path / "bad.mpr"):
+        full = check_run((path,), CheckConfig())
+        light = check_run((path,), CheckConfig(), text_only=True)
+        assert json.loads(light.text) == full.value.to_dict()
+        assert light.value.analysis is None
+        assert (light.value.status, light.value.verdicts, light.value.error) == (full.value.status, full.value.verdicts, full.value.error)
+        assert light.exit_code == full.exit_code
+    assert check_run((tmp_path / "a.mpr",), CheckConfig()).value.analysis  # the full report keeps it
+
+
+_PRELOAD_PROBE = """
+import sys
+from cycler_cli.batch import Workers, _mp_context
+
+def loaded(names):
+    return [name for name in names if name in sys.modules]
+
+names = ["numpy", "numpy.random", "numpy.ma", "galvani.BioLogic", "cycler_cli.io.biologic_mpr",
+         "cycler_cli.io.generic_csv", "cycler_cli.analysis.symmetric", "cycler_cli.analysis.full",
+         "cycler_cli.verdicts.check"]
+assert _mp_context().get_start_method() == "fork"
+assert loaded(names) == [], loaded(names)  # the main process has not imported them yet
+with Workers(2) as workers:
+    print(",".join(workers.pool().submit(loaded, names).result()))
+"""
+
+
+def test_forked_workers_start_with_the_modules_their_runs_need(tmp_path: Path) -> None:
+    """Forked workers inherit numpy, the readers, galvani and the analysis from the main
+    process (imported just before the pool forks) instead of importing them cold each."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("workers are forked on Linux only (spawned elsewhere)")
+    script = tmp_path / "probe.py"
+    script.write_text(_PRELOAD_PROBE, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().split(",") == [
+        "numpy", "numpy.random", "numpy.ma", "galvani.BioLogic", "cycler_cli.io.biologic_mpr",
+        "cycler_cli.io.generic_csv", "cycler_cli.analysis.symmetric", "cycler_cli.analysis.full",
+        "cycler_cli.verdicts.check",
+    ]
+
+
 def test_one_set_of_workers_serves_sniffing_and_runs(runs_dir: Path) -> None:
     found = discover([runs_dir])
     config = CheckConfig()
