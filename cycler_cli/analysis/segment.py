@@ -39,6 +39,7 @@ from functools import cached_property
 import numpy as np
 
 from cycler_cli.cycles import current_threshold, label_cycles, run_starts
+from cycler_cli.native import kernels as native_kernels
 
 MIN_SEGMENT_POINTS = 2
 MIN_SEGMENT_CHARGE_SHARE = 1e-3
@@ -148,12 +149,23 @@ def _run_charge_exact(time_s: np.ndarray, current_a: np.ndarray, start: int, sto
     return float(w[0] + np.add.reduce(w[1:]))
 
 
+def _contiguous(*arrays: np.ndarray) -> bool:
+    """Are these C-contiguous arrays (what the compiled kernels take)?"""
+    return all(a.flags.c_contiguous for a in arrays)
+
+
 def _sign_and_runs(time_s, current_a, control_mode, threshold):
     """Raw direction per point (int8, rests by threshold and mode), the runs of equal direction
     (starts, and each run's ``∫|I|dt`` summed block by block: equal to numpy's order up to
     rounding), and the backwards-time count, in one streaming pass."""
     n = current_a.size
     sign = np.empty(n, dtype=np.int8)
+    kernels = native_kernels()
+    if kernels is not None and _contiguous(time_s, current_a) and (
+        control_mode is None or (control_mode.dtype.kind in "iu" and control_mode.dtype.itemsize == 1 and _contiguous(control_mode))
+    ):  # the same pass compiled (cycler_cli/_native.c), bit for bit
+        starts_b, sums_b, backwards = kernels.sign_runs(time_s, current_a, control_mode, float(threshold), sign, BLOCK)
+        return sign, np.frombuffer(starts_b, dtype=np.int64).copy(), np.frombuffer(sums_b).copy(), backwards
     m = min(BLOCK, n)
     abs_b, dt_b, half_b, w_b = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     on_b, neg_b = np.empty(m, dtype=bool), np.empty(m, dtype=bool)
@@ -292,6 +304,10 @@ def _integrals(time_s, voltage_v, current_a, sign, first_on, n_half):
     n = sign.size
     slots = n_half + 1
     acc_q, acc_e = np.zeros(slots), np.zeros(slots)
+    kernels = native_kernels()
+    if kernels is not None and _contiguous(time_s, voltage_v, current_a, sign):  # compiled, bit for bit
+        kernels.integrals(time_s, voltage_v, current_a, sign, np.ascontiguousarray(first_on, dtype=np.int64), BLOCK, acc_q, acc_e)
+        return acc_q[1:slots] / 3600.0, acc_e[1:slots] / 3600.0
     m = min(BLOCK, n - 1)
     hdt_b, abs_b, p_b, q_b, e_b = np.empty(m), np.empty(m + 1), np.empty(m + 1), np.empty(m), np.empty(m)
     out_b, x_b = np.empty(m, dtype=bool), np.empty(m, dtype=bool)

@@ -24,6 +24,7 @@ Choices, each recorded in ``meta.inferred`` when it applies:
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 
@@ -181,6 +182,44 @@ class CurrentDerivation:
                 self._any_rest = self._any_rest or bool(rest.any())
                 current[...] = np.nan
                 np.copyto(current, 0.0, where=rest)
+
+    def native_plan(self, field: Any) -> tuple[int, int, int, int, int] | None:
+        """The arguments ``(kind, control offset, control code, dq offset, dq code)`` with
+        which ``_native.derive`` does what :meth:`add` does, or ``None`` when it does not
+        cover this run (the ``rest`` kind; a field type it does not convert). ``field(name)``
+        gives a raw column's ``(offset in the record, dtype string)``."""
+        from cycler_cli.native import TYPE_CODES
+
+        if self.kind not in ("set point", "charge"):
+            return None
+        plan = [0 if self.kind == "set point" else 1, -1, 0, -1, 0]
+        for key, at in (("control", 1), ("dq", 3)):
+            if key in self.needs:
+                offset, dtype = field(self.needs[key])
+                code = TYPE_CODES.get(dtype)
+                if code is None or code == TYPE_CODES["|b1"]:
+                    return None
+                plan[at : at + 2] = [offset, code]
+        return tuple(plan)  # type: ignore[return-value]
+
+    def add_native(self, kernels: Any, plan: tuple[int, ...], records: Any, k: int, record_bytes: int, time_s: np.ndarray, mode: np.ndarray | None) -> None:
+        """:meth:`add` for the next ``k`` points, by ``_native.derive`` straight from their
+        ``records`` (a buffer of ``k`` records); ``time_s`` and ``mode`` (uint8) are the whole
+        columns, filled at least up to these points."""
+        if k == 0:
+            return
+        assert self.current is not None
+        start = self._pos
+        kind, off_c, code_c, off_q, code_q = plan
+        n_ratios, n_low, n_high = kernels.derive(
+            records, k, record_bytes, kind, off_c, code_c, off_q, code_q, time_s, mode, start, float(self._last_time),
+            self.current, _RATIO_LOW, _RATIO_HIGH,
+        )
+        self._pos += k
+        self._last_time = time_s[start + k - 1]
+        self._n_ratios += n_ratios
+        self._n_low += n_low
+        self._n_high += n_high
 
     def _set_point_surely_trusted(self) -> bool:
         m = self._n_ratios

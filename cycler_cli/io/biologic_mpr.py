@@ -751,9 +751,14 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
         derivation = CurrentDerivation(names, n)
         if derivation.kind is None:
             current_ma, derivation = None, None
+    kernels, by_kernel, derive_plan = _native_plan(data, fields, columns, pair, derivation)
+    by_numpy = {name: out for name, out in columns.items() if name not in by_kernel}
+    kernel_fields = list(by_kernel.values())
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         for sl, records in _record_chunks(fh, data):
-            for name, out in columns.items():
+            if kernel_fields:
+                kernels.gather(records, records.size, data.record_bytes, sl.start, kernel_fields)
+            for name, out in by_numpy.items():
                 if name == "Ewe-Ece/V" and pair:
                     np.subtract(records[pair[0]], records[pair[1]], out=out[sl], dtype=np.float64)
                     continue
@@ -764,7 +769,11 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
                     np.bitwise_and(records["flags"], np.uint8(flag.flag_mask), out=out[sl])
                 else:
                     out[sl] = (records["flags"] & np.uint8(flag.flag_mask)) != 0
-            if derivation is not None:
+            if derive_plan is not None:
+                derivation.add_native(
+                    kernels, derive_plan, records, records.size, data.record_bytes, columns["time/s"], columns.get("mode")
+                )
+            elif derivation is not None:
                 time_s = columns["time/s"]
                 derivation.add(
                     time_s[sl],
@@ -788,6 +797,38 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
         if derivation is not None:
             current_ma = derivation.finish(whole_columns)
     return _Staged(columns, current_ma, f"{pair[0]} - {pair[1]}" if pair else None)
+
+
+def _native_plan(data: DataModule, fields, columns, pair, derivation):
+    """What the compiled kernels (:mod:`cycler_cli.native`) do in :func:`_stage_columns`:
+    ``(kernels, {column name: gather field}, derive plan)``; ``(None, {}, None)`` when they
+    are off. A column the kernel does not convert, and the cell voltage ``Ewe - Ece``, stay
+    with numpy; the derivation goes to the kernel when it covers the run's kind and field types
+    and the mode column is the uint8 flag."""
+    from cycler_cli.native import field_code, kernels as native_kernels
+
+    kernels = native_kernels()
+    if kernels is None:
+        return None, {}, None
+    offsets = {name: (offset, dtype.str) for name, (dtype, offset, *_) in data.record_dtype.fields.items()}
+    by_kernel: dict[str, tuple[int, int, np.ndarray, int, int]] = {}
+    for name, out in columns.items():
+        if name == "Ewe-Ece/V" and pair:
+            continue
+        fname, flag = fields[name]
+        mask = int(flag.flag_mask or 0) if flag is not None else 0
+        if flag is not None and not mask:
+            continue
+        offset, src = offsets[fname]
+        codes = field_code(src, out.dtype.str, mask)
+        if codes is not None and out.flags.c_contiguous:
+            by_kernel[name] = (offset, codes[0], out, codes[1], mask)
+    plan = None
+    if derivation is not None:
+        mode = columns.get("mode")
+        if derivation.mode is None or (mode is not None and mode.dtype == np.uint8 and "mode" in by_kernel):
+            plan = derivation.native_plan(lambda name: offsets[fields[name][0]])
+    return kernels, by_kernel, plan
 
 
 def _to_cycling_data(path: Path, contents: MprContents, staged: _Staged | None):

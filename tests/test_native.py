@@ -1,0 +1,253 @@
+"""The compiled kernels (``cycler_cli/_native.c``) give the numpy code's results, bit for bit.
+
+Each kernel is run against its numpy reference (the same function with ``CYCLER_NATIVE=0``) on
+random inputs built to hit every branch (NaN and infinite values, time going backwards or
+standing still, rests, single-point runs, pieces longer than numpy's 128-term pairwise block and
+than an analysis block) and on every real ``.mpr`` file, read and analysed both ways. Without
+the module (no C compiler at install time) these tests skip, except the one that says whether
+it should have been built."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import sysconfig
+
+import numpy as np
+import pytest
+
+from cycler_cli import native
+from cycler_cli.analysis import segment
+from cycler_cli.io import biologic_mpr
+from cycler_cli.io.biologic_common import _RATIO_HIGH, _RATIO_LOW, CurrentDerivation
+from tests.conftest import SAMPLES, realdata_dir
+
+needs_native = pytest.mark.skipif(not native.built(), reason="cycler_cli._native was not built (no C compiler at install time)")
+
+
+def test_the_extension_is_built_where_a_c_compiler_is() -> None:
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if sys.platform == "win32" or shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}) here: cycler runs its numpy code")
+    assert native.built(), "a C compiler is here but cycler_cli._native is missing: reinstall (pip install -e .)"
+
+
+@needs_native
+def test_cycler_native_0_turns_the_kernels_off(monkeypatch) -> None:
+    monkeypatch.setenv("CYCLER_NATIVE", "0")
+    assert native.kernels() is None
+    monkeypatch.setenv("CYCLER_NATIVE", "1")
+    assert native.kernels() is not None
+
+
+def _both(monkeypatch, fn):
+    """``fn()`` with the kernels on, then off."""
+    monkeypatch.setenv("CYCLER_NATIVE", "1")
+    on = fn()
+    monkeypatch.setenv("CYCLER_NATIVE", "0")
+    off = fn()
+    monkeypatch.delenv("CYCLER_NATIVE")
+    return on, off
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+# --- the .mpr read ----------------------------------------------------------------------------
+
+
+def _assert_same_read(a, b) -> None:
+    assert a.column_names == b.column_names
+    for name in a.column_names:
+        assert _same_bits(a.column(name), b.column(name)), name
+    assert a.meta.to_dict() == b.meta.to_dict()
+
+
+@needs_native
+@pytest.mark.parametrize("chunk_bytes", [1 << 19, 7 * 53])
+def test_read_with_and_without_kernels_is_the_same_on_every_real_and_sample_file(monkeypatch, chunk_bytes) -> None:
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", chunk_bytes)
+    files = sorted(realdata_dir().rglob("*.mpr")) + sorted(SAMPLES.glob("*.mpr"))
+    read = 0
+    for path in files:
+        if chunk_bytes < 4096 and path.stat().st_size > 2_000_000:
+            continue
+        try:
+            on, off = _both(monkeypatch, lambda: biologic_mpr.read_mpr(path))
+        except Exception as exc:  # an unreadable file must fail the same way both ways
+            monkeypatch.setenv("CYCLER_NATIVE", "0")
+            with pytest.raises(type(exc)):
+                biologic_mpr.read_mpr(path)
+            monkeypatch.delenv("CYCLER_NATIVE")
+            continue
+        _assert_same_read(on, off)
+        read += 1
+    assert read >= 20
+
+
+_FIELD_TYPES = ["|u1", "<u2", "<u4", "<u8", "|i1", "<i2", "<i4", "<i8", "<f4", "<f8"]
+
+
+@needs_native
+def test_gather_converts_every_field_type_as_numpy_does() -> None:
+    rng = np.random.default_rng(7)
+    dtype = np.dtype([("flags", "|u1")] + [(f"f{i}", t) for i, t in enumerate(_FIELD_TYPES)])
+    n = 5_000
+    records = np.frombuffer(rng.integers(0, 256, size=n * dtype.itemsize, dtype=np.uint8).tobytes(), dtype=dtype)
+    records = records.copy()
+    for name in ("f8", "f9"):  # floats: NaN, infinities, signed zeros, subnormals among random bits
+        records[name][:8] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, 1.0, -1.5]
+    for i, src in enumerate(_FIELD_TYPES):
+        name = f"f{i}"
+        offset = dtype.fields[name][1]
+        for dst in {src, "<f8", "<i8"}:
+            codes = native.field_code(src, dst)
+            if codes is None:
+                assert dst == "<i8" and src[1] == "f"  # floats to int64 stay with numpy
+                continue
+            out = np.empty(n + 3, dtype=dst)
+            native._module.gather(records, n, dtype.itemsize, 3, [(offset, codes[0], out, codes[1], 0)])
+            with np.errstate(invalid="ignore"):
+                expected = records[name].astype(dst)
+            assert _same_bits(out[3:], expected), (src, dst)
+    for mask in (1, 3, 4, 128, 255):
+        for dst in ("|u1", "|b1"):
+            out = np.empty(n, dtype=dst)
+            s, d = native.field_code("|u1", dst, mask)
+            native._module.gather(records, n, dtype.itemsize, 0, [(0, s, out, d, mask)])
+            expected = records["flags"] & np.uint8(mask)
+            assert _same_bits(out, expected if dst == "|u1" else expected != 0), (mask, dst)
+
+
+@needs_native
+def test_gather_refuses_what_it_cannot_do() -> None:
+    out = np.empty(10)
+    buf = np.zeros(100, dtype=np.uint8)
+    k = native._module
+    with pytest.raises(ValueError):
+        k.gather(buf, 20, 10, 0, [(0, native.TYPE_CODES["<f8"], out, native.F8, 0)])  # 20 records of 10 bytes > 100
+    with pytest.raises(ValueError):
+        k.gather(buf, 10, 10, 5, [(0, native.TYPE_CODES["<f8"], out, native.F8, 0)])  # column too short from 5
+    with pytest.raises(ValueError):
+        k.gather(buf, 10, 10, 0, [(4, native.TYPE_CODES["<f8"], out, native.F8, 0)])  # field runs past the record
+    with pytest.raises(ValueError):
+        k.gather(buf, 10, 10, 0, [(0, native.TYPE_CODES["<f8"], out, native.I8, 0)])  # float to int64
+
+
+def _random_run(rng, n: int, dq_type: str, control_type: str):
+    dtype = np.dtype([("flags", "|u1"), ("control", control_type), ("dq", dq_type)])
+    rec = np.zeros(n, dtype=dtype)
+    mode = rng.choice(np.array([0, 1, 2, 3], dtype=np.uint8), size=n, p=[0.05, 0.55, 0.1, 0.3])
+    rec["flags"] = mode
+    step = rng.choice([1.0, 0.0, -1.0, 2.5], size=n, p=[0.9, 0.04, 0.03, 0.03])
+    time_s = np.cumsum(step)
+    time_s[rng.random(n) < 0.005] = np.nan
+    control = rng.normal(1.0, 0.5, n)
+    control[rng.random(n) < 0.02] = 0.0
+    control[rng.random(n) < 0.01] = np.nan
+    rec["control"] = control
+    dq = control / 3600.0 * rng.normal(1.0, 0.03, n)
+    dq[rng.random(n) < 0.01] = np.inf
+    dq[rng.random(n) < 0.01] = np.nan
+    rec["dq"] = dq
+    return rec, time_s, mode
+
+
+@needs_native
+@pytest.mark.parametrize("dq_type,control_type", [("<f8", "<f4"), ("<f4", "<f4"), ("<f8", "<f8")])
+@pytest.mark.parametrize("kind", ["set point", "set point, no dq", "charge", "charge, no mode"])
+def test_derive_equals_current_derivation_add(dq_type, control_type, kind) -> None:
+    rng = np.random.default_rng(abs(hash((dq_type, control_type, kind))) % 2**32)
+    n = 20_000
+    rec, time_s, mode = _random_run(rng, n, dq_type, control_type)
+    names = {"mode": 1, "control/V/mA": 1, "dq/mA.h": 1}
+    if kind == "set point, no dq":
+        del names["dq/mA.h"]
+    if kind.startswith("charge"):
+        del names["control/V/mA"]
+    if kind == "charge, no mode":
+        del names["mode"]
+    fields = {"control/V/mA": "control", "dq/mA.h": "dq"}
+    offsets = {name: (rec.dtype.fields[f][1], rec.dtype[f].str) for name, f in fields.items()}
+    numpy_way, kernel_way = CurrentDerivation(names, n), CurrentDerivation(names, n)
+    plan = kernel_way.native_plan(lambda name: offsets[name])
+    assert plan is not None
+    for a in range(0, n, 777):  # chunk edges inside the Δt of dq/Δt
+        b = min(a + 777, n)
+        feed = {key: (mode[a:b] if key == "mode" else rec[fields[name]][a:b]) for key, name in numpy_way.needs.items()}
+        numpy_way.add(time_s[a:b], **feed)
+        kernel_way.add_native(native._module, plan, rec[a:b], b - a, rec.dtype.itemsize, time_s, mode if "mode" in names else None)
+    assert _same_bits(kernel_way.current, numpy_way.current)
+    assert (kernel_way._n_ratios, kernel_way._n_low, kernel_way._n_high) == (numpy_way._n_ratios, numpy_way._n_low, numpy_way._n_high)
+    assert (kernel_way._last_time == numpy_way._last_time) or (np.isnan(kernel_way._last_time) and np.isnan(numpy_way._last_time))
+    if kind == "set point":
+        assert 0 < numpy_way._n_low < numpy_way._n_ratios and 0 < numpy_way._n_high  # the counts were exercised
+    assert _RATIO_LOW < 1 < _RATIO_HIGH
+
+
+# --- the segmentation -------------------------------------------------------------------------
+
+
+def _signal(rng, n: int, *, bad: bool):
+    """A cycling-like current with runs of every length, rests, blips and, with ``bad``,
+    NaN/inf values and time that stands still or goes backwards."""
+    lengths = rng.choice([1, 2, 3, 50, 200, 5_000, 90_000], size=n // 500 + 10)
+    levels = rng.choice([1e-3, -1e-3, 0.0, 2e-4, -5e-4, 1e-12], size=lengths.size)
+    current = np.repeat(levels, lengths)[:n] * rng.normal(1.0, 0.01, size=min(n, int(lengths.sum())))
+    current = np.resize(current, n)
+    time_s = np.cumsum(rng.choice([1.0, 0.5, 10.0], size=n))
+    voltage = 3.5 + 0.01 * np.sign(current) + rng.normal(0, 1e-3, n)
+    mode = np.where(current == 0.0, 3, 1).astype(np.int8)
+    if bad:
+        for arr, vals in ((current, [np.nan, np.inf, -np.inf]), (voltage, [np.nan, np.inf]), (time_s, [np.nan, np.inf])):
+            hit = rng.random(n) < 0.001
+            arr[hit] = rng.choice(vals, size=int(hit.sum()))
+        back = rng.random(n) < 0.001
+        time_s[back] -= 5.0
+        still = np.flatnonzero(rng.random(n - 1) < 0.001)
+        time_s[still + 1] = time_s[still]
+    return time_s, voltage, current, mode
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(6))
+def test_segmentation_kernels_equal_the_numpy_passes(monkeypatch, seed) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 2, 3, 1_000, 70_000, 300_000]))
+    time_s, voltage, current, mode = _signal(rng, n, bad=seed % 2 == 1)
+    for control_mode in (None, mode):
+        threshold = 1e-6
+        on, off = _both(monkeypatch, lambda: segment._sign_and_runs(time_s, current, control_mode, threshold))
+        assert _same_bits(on[0], off[0]) and _same_bits(on[1], off[1]) and _same_bits(on[2], off[2])
+        assert on[3] == off[3]
+        seg_on, seg_off = _both(monkeypatch, lambda: segment.segment_run(time_s, voltage, current, control_mode))
+        for name in ("sign", "first_on", "last_on", "step_end", "last", "hc_sign", "charge_ah", "energy_wh"):
+            assert _same_bits(getattr(seg_on, name), getattr(seg_off, name)), name
+        assert (seg_on.spurious_segments, seg_on.time_backwards) == (seg_off.spurious_segments, seg_off.time_backwards)
+        if n >= 1_000:
+            assert seg_on.n_half >= 1 and np.all(seg_on.charge_ah > 0)
+
+
+@needs_native
+def test_analysis_reports_are_the_same_with_and_without_kernels(monkeypatch) -> None:
+    from cycler_cli.analysis import analyze
+    from cycler_cli.io import read
+
+    files = sorted(realdata_dir().rglob("*.mpr"))[:60] + sorted(SAMPLES.glob("*.mpr"))
+    compared = 0
+    for path in files:
+        if path.stat().st_size > 5_000_000:
+            continue
+
+        def report(path=path) -> str:
+            try:
+                return json.dumps(analyze(read(path)).to_dict(), sort_keys=True, default=str)
+            except Exception as exc:  # noqa: BLE001 - the same error both ways
+                return f"{type(exc).__name__}: {exc}"
+
+        on, off = _both(monkeypatch, report)
+        assert on == off, path.name
+        compared += 1
+    assert compared >= 20
