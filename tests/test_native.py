@@ -226,6 +226,14 @@ def test_segmentation_kernels_equal_the_numpy_passes(monkeypatch, seed) -> None:
         for name in ("sign", "first_on", "last_on", "step_end", "last", "hc_sign", "charge_ah", "energy_wh"):
             assert _same_bits(getattr(seg_on, name), getattr(seg_off, name)), name
         assert (seg_on.spurious_segments, seg_on.time_backwards) == (seg_off.spurious_segments, seg_off.time_backwards)
+        # the file's cumulative charge: the integral of the current, with steps, NaN and inf in it
+        with np.errstate(all="ignore"):
+            charge = np.concatenate(([0.0], np.cumsum(np.nan_to_num(current[1:]) * np.diff(np.nan_to_num(time_s)) / 3600.0)))
+        charge[rng.random(n) < 0.002] = np.nan
+        charge[rng.random(n) < 0.001] = np.inf
+        charge[rng.random(n) < 0.01] = -0.0
+        col_on, col_off = _both(monkeypatch, lambda: segment.charge_from_column(seg_off, charge))
+        assert _same_bits(col_on, col_off)
         if n >= 1_000:
             assert seg_on.n_half >= 1 and np.all(seg_on.charge_ah > 0)
 

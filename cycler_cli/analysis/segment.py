@@ -424,12 +424,19 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
     hc_sign_full = np.concatenate(([0], seg.hc_sign)).astype(np.int8)
     slots = n_half + 1
     acc = np.zeros(slots)
+    kernels = native_kernels()
+    if kernels is not None and _contiguous(q, sign):  # the block pass compiled, bit for bit
+        kernels.charge_column(q, sign, np.ascontiguousarray(first_on, dtype=np.int64), hc_sign_full, BLOCK, acc)
+        blocks = range(0)
+    else:
+        blocks = range(0, n - 1, BLOCK)
     m = min(BLOCK, n - 1)
     dq_b, up_b, on_b, keep_b = np.empty(m), np.empty(m), np.empty(m + 1, dtype=bool), np.empty(m, dtype=bool)
-    for a in range(0, n - 1, BLOCK):
+    for a in blocks:
         b = min(a + BLOCK, n - 1)
         k = b - a
-        dq = np.subtract(q[a + 1 : b + 1], q[a:b], out=dq_b[:k])
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: not finite, left out below
+            dq = np.subtract(q[a + 1 : b + 1], q[a:b], out=dq_b[:k])
         # rest-to-rest increments are the instrument integrating its offset during open
         # circuit (EC-Lab's (Q-Qo) drifts there); the integral leaves rests out, so the check does too
         on = np.not_equal(sign[a : b + 1], 0, out=on_b[: k + 1])
@@ -453,7 +460,8 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
         # first interval of half-cycle k+1 ends at first_on[k]; its part in half-cycle k's
         # direction belongs to k (half-cycles alternate in direction)
         f = first_on[1:]
-        d = q[f] - q[f - 1]
+        with np.errstate(invalid="ignore", over="ignore"):
+            d = q[f] - q[f - 1]
         d[~((d < np.inf) & (d > -np.inf))] = 0.0
         back = seg.hc_sign[:-1] * d
         out[:-1] += np.maximum(back, 0.0)
