@@ -27,10 +27,15 @@ needs_native = pytest.mark.skipif(not native.built(), reason="cycler_cli._native
 
 
 def test_the_extension_is_built_where_a_c_compiler_is() -> None:
+    from pathlib import Path
+
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
     if sys.platform == "win32" or shutil.which(compiler) is None:
         pytest.skip(f"no C compiler ({compiler}) here: cycler runs its numpy code")
-    assert native.built(), "a C compiler is here but cycler_cli._native is missing: reinstall (pip install -e .)"
+    header = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if not header.is_file():
+        pytest.skip(f"no Python headers ({header}; the python3-dev package): cycler runs its numpy code")
+    assert native.built(), "a C compiler and Python.h are here but cycler_cli._native is missing: reinstall (pip install -e .)"
 
 
 @needs_native
