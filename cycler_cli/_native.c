@@ -314,6 +314,18 @@ static Py_ssize_t upper_bound(const int64_t *a, Py_ssize_t n, int64_t x) {
     return lo;
 }
 
+/* first_on must be strictly increasing point indices in [0, n): the piece bounds computed
+ * from it then stay inside each block (checked before any pass, so no index can go wrong). */
+static int check_first_on(const int64_t *first_on, Py_ssize_t n_half, Py_ssize_t n) {
+    for (Py_ssize_t h = 0; h < n_half; h++) {
+        if (first_on[h] < 0 || first_on[h] >= n || (h > 0 && first_on[h] <= first_on[h - 1])) {
+            PyErr_Format(PyExc_ValueError, "first_on must be strictly increasing indices below %zd", n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 typedef struct { char *data; Py_ssize_t len, cap, size; } grow_t;
 
 static int grow_push(grow_t *g, const void *value) {
@@ -462,6 +474,7 @@ static PyObject *integrals(PyObject *self, PyObject *args) {
     Py_ssize_t n_half = fb.len / 8;
     if (get_column(q_obj, &qb, 0, n_half + 1, 8, 1) < 0) goto r4;
     if (get_column(e_obj, &eb, 0, n_half + 1, 8, 1) < 0) goto r5;
+    if (check_first_on(fb.buf, n_half, n) < 0) goto r6;
     {
         const double *t = tb.buf, *v = vb.buf, *c = cb.buf;
         const int8_t *s = sb.buf;
@@ -534,6 +547,7 @@ static PyObject *charge_column(PyObject *self, PyObject *args) {
     Py_ssize_t n_half = fb.len / 8;
     if (get_column(h_obj, &hb, 0, n_half + 1, 1, 0) < 0) goto r2;
     if (get_column(acc_obj, &ab, 0, n_half + 1, 8, 1) < 0) goto r3;
+    if (check_first_on(fb.buf, n_half, n) < 0) goto r4;
     {
         const double *q = qb.buf;
         const int8_t *s = sb.buf, *hs = hb.buf;

@@ -141,6 +141,20 @@ def test_gather_refuses_what_it_cannot_do() -> None:
         k.gather(buf, 10, 10, 0, [(0, native.TYPE_CODES["<f8"], out, native.I8, 0)])  # float to int64
 
 
+@needs_native
+def test_segmentation_kernels_refuse_bad_half_cycle_starts() -> None:
+    n = 100
+    t, v, c = np.arange(n, dtype=float), np.ones(n), np.ones(n)
+    s = np.ones(n, dtype=np.int8)
+    for bad in ([5, 5], [7, 3], [-1, 4], [3, n]):
+        first_on = np.array(bad, dtype=np.int64)
+        acc_q, acc_e = np.zeros(3), np.zeros(3)
+        with pytest.raises(ValueError):
+            native._module.integrals(t, v, c, s, first_on, 16, acc_q, acc_e)
+        with pytest.raises(ValueError):
+            native._module.charge_column(c, s, first_on, np.zeros(3, dtype=np.int8), 16, acc_q)
+
+
 def _random_run(rng, n: int, dq_type: str, control_type: str):
     dtype = np.dtype([("flags", "|u1"), ("control", control_type), ("dq", dq_type)])
     rec = np.zeros(n, dtype=dtype)
