@@ -1,7 +1,7 @@
 /* cycler_cli._native: optional compiled kernels for the hot loops of the .mpr read.
  *
  * Each function here has a numpy reference in the Python code that calls it, and gives the
- * same result bit for bit (tests/io/test_native.py compares the two on real and random
+ * same result bit for bit (tests/test_native.py compares the two on real and random
  * records). The Python code falls back to the numpy path when this module was not built
  * (no C compiler at install time), when CYCLER_NATIVE=0, or for any layout these loops do
  * not cover. Only the buffer protocol is used (no numpy C API), so the module builds against
@@ -34,17 +34,21 @@ static int type_size(int code) {
 
 static int is_integer(int code) { return code >= T_U1 && code <= T_I8; }
 
+/* The integer cases of a load: the value of integer type `code` at p, cast to OUT_T. */
+#define INTEGER_LOADS(OUT_T)                                                           \
+    case T_U1: return (OUT_T)p[0];                                                     \
+    case T_I1: return (OUT_T)(int8_t)p[0];                                             \
+    case T_U2: { uint16_t v; memcpy(&v, p, 2); return (OUT_T)v; }                      \
+    case T_I2: { int16_t v; memcpy(&v, p, 2); return (OUT_T)v; }                       \
+    case T_U4: { uint32_t v; memcpy(&v, p, 4); return (OUT_T)v; }                      \
+    case T_I4: { int32_t v; memcpy(&v, p, 4); return (OUT_T)v; }                       \
+    case T_U8: { uint64_t v; memcpy(&v, p, 8); return (OUT_T)v; }                      \
+    case T_I8: { int64_t v; memcpy(&v, p, 8); return (OUT_T)v; }
+
 /* One value of type `code` at p, as a double (numpy's cast to float64). */
 static inline double load_f8(const uint8_t *p, int code) {
     switch (code) {
-    case T_U1: return (double)p[0];
-    case T_I1: return (double)(int8_t)p[0];
-    case T_U2: { uint16_t v; memcpy(&v, p, 2); return (double)v; }
-    case T_I2: { int16_t v; memcpy(&v, p, 2); return (double)v; }
-    case T_U4: { uint32_t v; memcpy(&v, p, 4); return (double)v; }
-    case T_I4: { int32_t v; memcpy(&v, p, 4); return (double)v; }
-    case T_U8: { uint64_t v; memcpy(&v, p, 8); return (double)v; }
-    case T_I8: { int64_t v; memcpy(&v, p, 8); return (double)v; }
+    INTEGER_LOADS(double)
     case T_F4: { float v; memcpy(&v, p, 4); return (double)v; }
     case T_F8: { double v; memcpy(&v, p, 8); return v; }
     }
@@ -54,14 +58,7 @@ static inline double load_f8(const uint8_t *p, int code) {
 /* One integer value of type `code` at p, as an int64 (numpy's cast to int64: wraps uint64). */
 static inline int64_t load_i8(const uint8_t *p, int code) {
     switch (code) {
-    case T_U1: return (int64_t)p[0];
-    case T_I1: return (int64_t)(int8_t)p[0];
-    case T_U2: { uint16_t v; memcpy(&v, p, 2); return (int64_t)v; }
-    case T_I2: { int16_t v; memcpy(&v, p, 2); return (int64_t)v; }
-    case T_U4: { uint32_t v; memcpy(&v, p, 4); return (int64_t)v; }
-    case T_I4: { int32_t v; memcpy(&v, p, 4); return (int64_t)v; }
-    case T_U8: { uint64_t v; memcpy(&v, p, 8); return (int64_t)v; }
-    case T_I8: { int64_t v; memcpy(&v, p, 8); return v; }
+    INTEGER_LOADS(int64_t)
     }
     return 0;
 }
@@ -139,6 +136,17 @@ static int get_column(PyObject *obj, Py_buffer *view, Py_ssize_t start, Py_ssize
         return -1;
     }
     return 0;
+}
+
+PyDoc_STRVAR(supported_doc,
+"supported(src_code, dst_code, flag_mask) -> bool\n\n"
+"Does gather copy a field of type src_code into a column of type dst_code as numpy's\n"
+"assignment would (flag_mask not 0: a flag byte into a uint8 or bool column)?");
+
+static PyObject *supported_py(PyObject *self, PyObject *args) {
+    int src, dst, mask;
+    if (!PyArg_ParseTuple(args, "iii", &src, &dst, &mask)) return NULL;
+    return PyBool_FromLong(supported(src, dst, mask));
 }
 
 PyDoc_STRVAR(gather_doc,
@@ -326,6 +334,36 @@ static int check_first_on(const int64_t *first_on, Py_ssize_t n_half, Py_ssize_t
     return 0;
 }
 
+/* The half-cycle slots of a block's intervals a..b-1 (labelled by their end points a+1..b, as
+ * segment._block_labels does): slots *lo..*hi, one piece each, in order. */
+static inline void block_slots(const int64_t *first_on, Py_ssize_t n_half, Py_ssize_t a, Py_ssize_t b,
+                               Py_ssize_t *lo, Py_ssize_t *hi) {
+    *lo = upper_bound(first_on, n_half, (int64_t)(a + 1));
+    *hi = upper_bound(first_on, n_half, (int64_t)b);
+}
+
+/* Where slot h's piece ends, as an offset into the block's k intervals (exclusive). */
+static inline Py_ssize_t piece_end(const int64_t *first_on, Py_ssize_t h, Py_ssize_t hi, Py_ssize_t a, Py_ssize_t k) {
+    return h < hi ? (Py_ssize_t)(first_on[h] - (a + 1)) : k;
+}
+
+/* Two block-sized float64 scratch arrays for the passes over a run's n - 1 intervals (NULL
+ * when there are none); -1 with MemoryError set when they cannot be had. */
+static int block_scratch(Py_ssize_t n, Py_ssize_t block, double **x, double **y) {
+    Py_ssize_t m = n - 1 < block ? n - 1 : block;
+    *x = *y = NULL;
+    if (m <= 0) return 0;
+    *x = PyMem_RawMalloc((size_t)m * sizeof(double));
+    *y = PyMem_RawMalloc((size_t)m * sizeof(double));
+    if (!*x || !*y) {
+        PyMem_RawFree(*x);
+        PyMem_RawFree(*y);
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
 typedef struct { char *data; Py_ssize_t len, cap, size; } grow_t;
 
 static int grow_push(grow_t *g, const void *value) {
@@ -397,17 +435,12 @@ static PyObject *sign_runs(PyObject *self, PyObject *args) {
         Py_ssize_t p0 = a;
         for (Py_ssize_t i = a + 1; i <= b; i++) {
             if (i < b && sign[i] == sign[i - 1]) continue;
-            double piece = piece_sum(w + (p0 - a), i - p0);
-            int64_t start = (int64_t)p0;
-            if (p0 == a && a > 0 && sign[a] == last_sign) {
-                double *acc = (double *)sums.data + (sums.len - 1);
-                *acc += piece;
-            } else {
+            if (!(p0 == a && a > 0 && sign[a] == last_sign)) {  /* a new run, its charge from 0 */
+                int64_t start = (int64_t)p0;
                 double zero = 0.0;
                 if (grow_push(&starts, &start) < 0 || grow_push(&sums, &zero) < 0) { ok = 0; break; }
-                double *acc = (double *)sums.data + (sums.len - 1);
-                *acc += piece;
             }
+            ((double *)sums.data)[sums.len - 1] += piece_sum(w + (p0 - a), i - p0);
             p0 = i;
         }
         last_sign = sign[b - 1];
@@ -480,22 +513,16 @@ static PyObject *integrals(PyObject *self, PyObject *args) {
         const int8_t *s = sb.buf;
         const int64_t *first_on = fb.buf;
         double *acc_q = qb.buf, *acc_e = eb.buf;
-        Py_ssize_t m = n - 1 < block ? n - 1 : block;
-        double *q = NULL, *e = NULL;
-        if (m > 0) {
-            q = PyMem_RawMalloc((size_t)m * sizeof(double));
-            e = PyMem_RawMalloc((size_t)m * sizeof(double));
-            if (!q || !e) { PyMem_RawFree(q); PyMem_RawFree(e); PyErr_NoMemory(); goto r6; }
-        }
+        double *q, *e;
+        if (block_scratch(n, block, &q, &e) < 0) goto r6;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t a = 0; a < n - 1; a += block) {
             Py_ssize_t b = a + block < n - 1 ? a + block : n - 1, k = b - a;
             integrate_block(t + a, v + a, c + a, s + a, k, q, e);
-            Py_ssize_t lo = upper_bound(first_on, n_half, (int64_t)(a + 1));
-            Py_ssize_t hi = upper_bound(first_on, n_half, (int64_t)b);
-            Py_ssize_t p0 = 0;
+            Py_ssize_t lo, hi, p0 = 0;
+            block_slots(first_on, n_half, a, b, &lo, &hi);
             for (Py_ssize_t h = lo; h <= hi; h++) {
-                Py_ssize_t p1 = h < hi ? (Py_ssize_t)(first_on[h] - (a + 1)) : k;
+                Py_ssize_t p1 = piece_end(first_on, h, hi, a, k);
                 acc_q[h] += piece_sum(q + p0, p1 - p0);
                 acc_e[h] += piece_sum(e + p0, p1 - p0);
                 p0 = p1;
@@ -553,13 +580,8 @@ static PyObject *charge_column(PyObject *self, PyObject *args) {
         const int8_t *s = sb.buf, *hs = hb.buf;
         const int64_t *first_on = fb.buf;
         double *acc = ab.buf;
-        Py_ssize_t m = n - 1 < block ? n - 1 : block;
-        double *up = NULL, *down = NULL;
-        if (m > 0) {
-            up = PyMem_RawMalloc((size_t)m * sizeof(double));
-            down = PyMem_RawMalloc((size_t)m * sizeof(double));
-            if (!up || !down) { PyMem_RawFree(up); PyMem_RawFree(down); PyErr_NoMemory(); goto r4; }
-        }
+        double *up, *down;
+        if (block_scratch(n, block, &up, &down) < 0) goto r4;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t a = 0; a < n - 1; a += block) {
             Py_ssize_t b = a + block < n - 1 ? a + block : n - 1, k = b - a;
@@ -574,11 +596,10 @@ static PyObject *charge_column(PyObject *self, PyObject *args) {
                 down[j] = dq < 0.0 ? dq : 0.0;
                 up[j] = dq > 0.0 ? dq : 0.0;
             }
-            Py_ssize_t lo = upper_bound(first_on, n_half, (int64_t)(a + 1));
-            Py_ssize_t hi = upper_bound(first_on, n_half, (int64_t)b);
-            Py_ssize_t p0 = 0;
+            Py_ssize_t lo, hi, p0 = 0;
+            block_slots(first_on, n_half, a, b, &lo, &hi);
             for (Py_ssize_t h = lo; h <= hi; h++) {
-                Py_ssize_t p1 = h < hi ? (Py_ssize_t)(first_on[h] - (a + 1)) : k;
+                Py_ssize_t p1 = piece_end(first_on, h, hi, a, k);
                 double u = piece_sum(up + p0, p1 - p0), d = piece_sum(down + p0, p1 - p0);
                 acc[h] += hs[h] > 0 ? u : (hs[h] < 0 ? -d : 0.0);
                 p0 = p1;
@@ -604,6 +625,7 @@ r0:
 }
 
 static PyMethodDef methods[] = {
+    {"supported", supported_py, METH_VARARGS, supported_doc},
     {"gather", gather, METH_VARARGS, gather_doc},
     {"derive", derive, METH_VARARGS, derive_doc},
     {"sign_runs", sign_runs, METH_VARARGS, sign_runs_doc},

@@ -2,7 +2,7 @@
 time when a C compiler is there) and the switch that turns them off.
 
 Every kernel has a numpy reference in the module that calls it and returns the same values,
-bit for bit (``tests/io/test_native.py``). :func:`kernels` is ``None`` when the module was not
+bit for bit (``tests/test_native.py``). :func:`kernels` is ``None`` when the module was not
 built or when the environment has ``CYCLER_NATIVE=0``; callers then run the numpy code.
 No numpy import here: the type codes are keyed by numpy's dtype strings."""
 
@@ -21,7 +21,7 @@ except ImportError:  # not built: no C compiler at install time, or a source che
 TYPE_CODES = {
     "|u1": 1, "<u2": 2, "<u4": 3, "<u8": 4, "|i1": 5, "<i2": 6, "<i4": 7, "<i8": 8, "<f4": 9, "<f8": 10, "|b1": 11,
 }
-F8, I8, BOOL = TYPE_CODES["<f8"], TYPE_CODES["<i8"], TYPE_CODES["|b1"]
+F8, I8 = TYPE_CODES["<f8"], TYPE_CODES["<i8"]
 
 
 def built() -> bool:
@@ -37,16 +37,11 @@ def kernels() -> Any:
 
 
 def field_code(src: str, dst: str, flag_mask: int = 0) -> tuple[int, int] | None:
-    """``(src code, dst code)`` when :func:`_native.gather` copies a record field of dtype
-    string ``src`` into a column of dtype string ``dst`` as numpy's assignment would (a flag:
-    ``flag_mask`` not 0, into ``|u1`` or ``|b1``); ``None`` otherwise."""
+    """``(src code, dst code)`` when ``_native.gather`` copies a record field of dtype string
+    ``src`` into a column of dtype string ``dst`` as numpy's assignment would (a flag:
+    ``flag_mask`` not 0, into ``|u1`` or ``|b1``); ``None`` otherwise, or without the module.
+    The rule itself is the module's own (``_native.supported``)."""
     s, d = TYPE_CODES.get(src), TYPE_CODES.get(dst)
-    if s is None or d is None:
+    if s is None or d is None or _module is None or not _module.supported(s, d, flag_mask):
         return None
-    if flag_mask:
-        return (s, d) if src == "|u1" and d in (TYPE_CODES["|u1"], BOOL) else None
-    if s == BOOL:
-        return None
-    if d == s or d == F8 or (d == I8 and s <= TYPE_CODES["<i8"]):
-        return s, d
-    return None
+    return s, d

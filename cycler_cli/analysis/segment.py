@@ -427,13 +427,30 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
     kernels = native_kernels()
     if kernels is not None and _contiguous(q, sign):  # the block pass compiled, bit for bit
         kernels.charge_column(q, sign, np.ascontiguousarray(first_on, dtype=np.int64), hc_sign_full, BLOCK, acc)
-        blocks = range(0)
     else:
-        blocks = range(0, n - 1, BLOCK)
-    m = min(BLOCK, n - 1)
+        _charge_column_blocks(q, sign, first_on, hc_sign_full, BLOCK, acc)
+    out = acc[1:slots]
+    if n_half >= 2:
+        # first interval of half-cycle k+1 ends at first_on[k]; its part in half-cycle k's
+        # direction belongs to k (half-cycles alternate in direction)
+        f = first_on[1:]
+        with np.errstate(invalid="ignore", over="ignore"):
+            d = q[f] - q[f - 1]
+        d[~((d < np.inf) & (d > -np.inf))] = 0.0
+        back = seg.hc_sign[:-1] * d
+        out[:-1] += np.maximum(back, 0.0)
+    return out
+
+
+def _charge_column_blocks(q, sign, first_on, hc_sign_full, block, acc) -> None:
+    """:func:`charge_from_column`'s streaming pass, added into ``acc`` (one slot per half-cycle
+    and slot 0 before the first); the numpy reference of ``_native.charge_column``, which takes
+    the same arguments."""
+    n = sign.size
+    m = min(block, n - 1)
     dq_b, up_b, on_b, keep_b = np.empty(m), np.empty(m), np.empty(m + 1, dtype=bool), np.empty(m, dtype=bool)
-    for a in blocks:
-        b = min(a + BLOCK, n - 1)
+    for a in range(0, n - 1, block):
+        b = min(a + block, n - 1)
         k = b - a
         with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: not finite, left out below
             dq = np.subtract(q[a + 1 : b + 1], q[a:b], out=dq_b[:k])
@@ -455,17 +472,6 @@ def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:
         down = np.add.reduceat(np.minimum(dq, 0.0, out=dq), starts)
         s = hc_sign_full[base : base + starts.size]
         acc[base : base + starts.size] += np.where(s > 0, up, np.where(s < 0, -down, 0.0))
-    out = acc[1:slots]
-    if n_half >= 2:
-        # first interval of half-cycle k+1 ends at first_on[k]; its part in half-cycle k's
-        # direction belongs to k (half-cycles alternate in direction)
-        f = first_on[1:]
-        with np.errstate(invalid="ignore", over="ignore"):
-            d = q[f] - q[f - 1]
-        d[~((d < np.inf) & (d > -np.inf))] = 0.0
-        back = seg.hc_sign[:-1] * d
-        out[:-1] += np.maximum(back, 0.0)
-    return out
 
 
 def nan_span(values: np.ndarray) -> float:

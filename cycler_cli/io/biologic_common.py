@@ -188,7 +188,7 @@ class CurrentDerivation:
         which ``_native.derive`` does what :meth:`add` does, or ``None`` when it does not
         cover this run (the ``rest`` kind; a field type it does not convert). ``field(name)``
         gives a raw column's ``(offset in the record, dtype string)``."""
-        from cycler_cli.native import TYPE_CODES
+        from cycler_cli.native import field_code
 
         if self.kind not in ("set point", "charge"):
             return None
@@ -196,10 +196,10 @@ class CurrentDerivation:
         for key, at in (("control", 1), ("dq", 3)):
             if key in self.needs:
                 offset, dtype = field(self.needs[key])
-                code = TYPE_CODES.get(dtype)
-                if code is None or code == TYPE_CODES["|b1"]:
+                codes = field_code(dtype, "<f8")  # the kernel reads it as float64, as add() converts it
+                if codes is None:
                     return None
-                plan[at : at + 2] = [offset, code]
+                plan[at : at + 2] = [offset, codes[0]]
         return tuple(plan)  # type: ignore[return-value]
 
     def add_native(self, kernels: Any, plan: tuple[int, ...], records: Any, k: int, record_bytes: int, time_s: np.ndarray, mode: np.ndarray | None) -> None:
