@@ -482,6 +482,14 @@ def preload_worker_modules() -> None:
     registry.readers()
 
 
+def _worker_started() -> None:
+    """In each worker process of the pool, before its first task: read every file on one thread
+    (the pool's processes already use the cores; see ``biologic_mpr.TWO_THREADS``)."""
+    from cycler_cli.io import biologic_mpr
+
+    biologic_mpr.TWO_THREADS = False
+
+
 class Workers:
     """Worker processes that the stages of one command share (sniffing a folder's files, then
     the runs), started on first use and stopped by :meth:`close` (or at the end of a ``with``
@@ -501,7 +509,7 @@ class Workers:
             context = _mp_context()
             if context.get_start_method() == "fork":
                 preload_worker_modules()
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=_worker_started)
         return self._pool
 
     def close(self, cancel: bool = False) -> None:

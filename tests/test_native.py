@@ -278,3 +278,159 @@ def test_analysis_reports_are_the_same_with_and_without_kernels(monkeypatch) -> 
         assert on == off, path.name
         compared += 1
     assert compared >= 20
+
+
+# --- the read on two threads (biologic_mpr._stage_halves) --------------------------------------
+
+
+def _count_halves(monkeypatch) -> list:
+    """Calls of ``_stage_halves`` from now on (one entry each), with the kernels on (the
+    two-thread read is theirs)."""
+    monkeypatch.setenv("CYCLER_NATIVE", "1")
+    calls: list = []
+    real = biologic_mpr._stage_halves
+
+    def counted(*args):
+        calls.append(args[1].n_read)
+        return real(*args)
+
+    monkeypatch.setattr(biologic_mpr, "_stage_halves", counted)
+    return calls
+
+
+@needs_native
+@pytest.mark.parametrize("chunk_bytes", [4096, 1 << 16])
+def test_read_on_two_threads_is_the_same_as_on_one_on_every_real_and_sample_file(monkeypatch, chunk_bytes) -> None:
+    """Small chunks, so that most files are long enough for two threads, with their halves cut
+    inside runs, steps and the dq/Δt derivation; each file read both ways, bit for bit."""
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", chunk_bytes)
+    calls = _count_halves(monkeypatch)
+    compared = 0
+    for path in sorted(realdata_dir().rglob("*.mpr")) + sorted(SAMPLES.glob("*.mpr")):
+        if path.stat().st_size > 20_000_000:
+            continue
+        monkeypatch.setattr(biologic_mpr, "TWO_THREADS", True)
+        try:
+            two = biologic_mpr.read_mpr(path)
+        except Exception as exc:  # an unreadable file fails the same way on one thread
+            monkeypatch.setattr(biologic_mpr, "TWO_THREADS", False)
+            with pytest.raises(type(exc)):
+                biologic_mpr.read_mpr(path)
+            continue
+        monkeypatch.setattr(biologic_mpr, "TWO_THREADS", False)
+        _assert_same_read(two, biologic_mpr.read_mpr(path))
+        compared += 1
+    assert compared >= 20
+    assert len(calls) >= (15 if chunk_bytes == 4096 else 5), "too few files took the two-thread read: the test would not test it"
+    derived = [p for p in sorted(realdata_dir().rglob("*gcpl*.mpr")) if p.stat().st_size > 8 * chunk_bytes]
+    assert derived, "no GCPL file long enough for two threads (the derived current's half cut)"
+
+
+@needs_native
+@pytest.mark.parametrize("cut", ["1", "third", "middle", "last"])
+def test_the_derived_current_and_its_counts_are_the_same_wherever_the_halves_are_cut(monkeypatch, cut) -> None:
+    """The second half's first point takes its time step from the record before it: the derived
+    current there, and the set-point check's ratio counts, equal the one-thread read's."""
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 4096)
+    monkeypatch.setattr(biologic_mpr, "_halves_cut", {"1": lambda n: 1, "third": lambda n: n // 3, "middle": lambda n: n // 2, "last": lambda n: n - 1}[cut])
+    states: list = []
+    real_finish = CurrentDerivation.finish
+
+    def finish(self, whole_columns):
+        states.append((self._pos, float(self._last_time), self._n_ratios, self._n_low, self._n_high))
+        return real_finish(self, whole_columns)
+
+    monkeypatch.setattr(CurrentDerivation, "finish", finish)
+    calls = _count_halves(monkeypatch)
+    files = [p for p in sorted(realdata_dir().rglob("*.mpr")) if "gcpl" in p.name or "mb" in p.name] + sorted(SAMPLES.glob("*.mpr"))
+    derived = 0
+    for path in files:
+        monkeypatch.setattr(biologic_mpr, "TWO_THREADS", True)
+        try:
+            two = biologic_mpr.read_mpr(path)
+        except Exception:  # noqa: BLE001 - unreadable both ways: the other test checks that
+            continue
+        monkeypatch.setattr(biologic_mpr, "TWO_THREADS", False)
+        del states[:-1]
+        one = biologic_mpr.read_mpr(path)
+        _assert_same_read(two, one)
+        if len(states) == 2:
+            assert states[0] == states[1], path.name
+            derived += states[0][2] > 0
+        states.clear()
+    assert calls and derived >= 3
+
+
+@needs_native
+def test_cycler_read_threads_1_and_the_pool_workers_read_on_one_thread(monkeypatch) -> None:
+    from cycler_cli import batch
+
+    path = SAMPLES / "li-lzp-li_80C_40uA.mpr"
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 4096)
+    calls = _count_halves(monkeypatch)
+    biologic_mpr.read_mpr(path)
+    assert len(calls) == 1
+    monkeypatch.setenv("CYCLER_READ_THREADS", "1")
+    biologic_mpr.read_mpr(path)
+    assert len(calls) == 1
+    monkeypatch.delenv("CYCLER_READ_THREADS")
+    monkeypatch.setattr(biologic_mpr, "TWO_THREADS", True)
+    batch._worker_started()  # what each --jobs N worker runs first
+    assert biologic_mpr.TWO_THREADS is False
+    biologic_mpr.read_mpr(path)
+    assert len(calls) == 1
+
+
+@needs_native
+@pytest.mark.parametrize("fraction", [0.2, 0.7])
+def test_a_file_that_shrinks_while_read_on_two_threads_is_an_input_error(monkeypatch, tmp_path, fraction) -> None:
+    """Cut in the first half or in the second: the same one error either way, and the second
+    thread is stopped and joined before it is raised."""
+    import threading
+
+    from cycler_cli.errors import InputError
+
+    raw = (SAMPLES / "li-lzp-li_80C_40uA.mpr").read_bytes()
+    path = tmp_path / "shrinking.mpr"
+    path.write_bytes(raw)
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 4096)
+    calls = _count_halves(monkeypatch)
+    real_stage = biologic_mpr._stage_columns
+
+    def stage_after_truncating(fh, data):
+        with open(path, "r+b") as other:
+            other.truncate(data.records_offset + int(fraction * data.n_read) * data.record_bytes)
+        return real_stage(fh, data)
+
+    monkeypatch.setattr(biologic_mpr, "_stage_columns", stage_after_truncating)
+    threads = threading.active_count()
+    with pytest.raises(InputError, match="while it was read"):
+        biologic_mpr.read_mpr(path)
+    assert calls and threading.active_count() == threads
+
+
+@needs_native
+def test_an_error_on_the_second_thread_is_raised_by_the_first(monkeypatch) -> None:
+    """Any exception in the second half (here from the kernel) reaches the caller, once."""
+    import threading
+
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 4096)
+    monkeypatch.setenv("CYCLER_NATIVE", "1")
+    real_gather = native.kernels().gather
+    main = threading.get_ident()
+
+    class Kernels:
+        def __getattr__(self, name):
+            return getattr(native.kernels(), name)
+
+        def gather(self, records, n, rec, start, fields):
+            if threading.get_ident() != main:
+                raise MemoryError("second half")
+            return real_gather(records, n, rec, start, fields)
+
+    real_plan = biologic_mpr._native_plan
+    monkeypatch.setattr(biologic_mpr, "_native_plan", lambda *a: (Kernels(), *real_plan(*a)[1:]))
+    threads = threading.active_count()
+    with pytest.raises(MemoryError, match="second half"):
+        biologic_mpr.read_mpr(SAMPLES / "li-lzp-li_80C_40uA.mpr")
+    assert threading.active_count() == threads

@@ -208,15 +208,27 @@ class CurrentDerivation:
         columns, filled at least up to these points."""
         if k == 0:
             return
+        counts = self.derive_native(kernels, plan, records, k, record_bytes, time_s, mode, self._pos, float(self._last_time))
+        self.add_native_counts(self._pos + k, time_s[self._pos + k - 1], *counts)
+
+    def derive_native(self, kernels: Any, plan: tuple[int, ...], records: Any, k: int, record_bytes: int,
+                      time_s: np.ndarray, mode: np.ndarray | None, start: int, last_time: float) -> tuple[int, int, int]:
+        """The current of points ``start .. start + k - 1`` by ``_native.derive`` (``last_time``:
+        the time of the point before ``start``, NaN for the first point), and the ratio counts
+        of those points, which the caller adds with :meth:`add_native_counts`. Changes nothing
+        else here, so two threads can derive two stretches of the run at once."""
         assert self.current is not None
-        start = self._pos
         kind, off_c, code_c, off_q, code_q = plan
-        n_ratios, n_low, n_high = kernels.derive(
-            records, k, record_bytes, kind, off_c, code_c, off_q, code_q, time_s, mode, start, float(self._last_time),
+        return kernels.derive(
+            records, k, record_bytes, kind, off_c, code_c, off_q, code_q, time_s, mode, start, last_time,
             self.current, _RATIO_LOW, _RATIO_HIGH,
         )
-        self._pos += k
-        self._last_time = time_s[start + k - 1]
+
+    def add_native_counts(self, pos: int, last_time: float, n_ratios: int, n_low: int, n_high: int) -> None:
+        """Record that the points up to ``pos`` are derived (the last at ``last_time``), with
+        their ratio counts from :meth:`derive_native`."""
+        self._pos = pos
+        self._last_time = last_time
         self._n_ratios += n_ratios
         self._n_low += n_low
         self._n_high += n_high

@@ -168,11 +168,26 @@ def _readinto_full(fh, view: memoryview, pos: int) -> None:
     while got < len(view):
         n = fh.readinto(view[got:])
         if not n:
-            raise CorruptFileError(
-                f"the file ended at byte {pos + got} while it was read, before the size it had when opened",
-                hint="EC-Lab may still be writing it; read it again once the run has ended",
-            )
+            raise _ended(pos + got)
         got += n
+
+
+def _pread_full(fd: int, view: memoryview, pos: int) -> None:
+    """:func:`_readinto_full` at an explicit offset of file descriptor ``fd`` (``os.preadv``,
+    which leaves the file position alone, so two threads can read one file)."""
+    got = 0
+    while got < len(view):
+        n = os.preadv(fd, [view[got:]], pos + got)
+        if not n:
+            raise _ended(pos + got)
+        got += n
+
+
+def _ended(at: int) -> CorruptFileError:
+    return CorruptFileError(
+        f"the file ended at byte {at} while it was read, before the size it had when opened",
+        hint="EC-Lab may still be writing it; read it again once the run has ended",
+    )
 
 
 def walk_modules(buf) -> ModuleWalk:
@@ -754,8 +769,11 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
     kernels, by_kernel, derive_plan = _native_plan(data, fields, columns, pair, derivation)
     by_numpy = {name: out for name, out in columns.items() if name not in by_kernel}
     kernel_fields = list(by_kernel.values())
+    halves = kernels is not None and not by_numpy and (derivation is None or derive_plan is not None) and _two_threads(fh, data)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        for sl, records in _record_chunks(fh, data):
+        if halves:
+            _stage_halves(fh, data, kernels, kernel_fields, derivation, derive_plan, columns)
+        for sl, records in () if halves else _record_chunks(fh, data):
             if kernel_fields:
                 kernels.gather(records, records.size, data.record_bytes, sl.start, kernel_fields)
             for name, out in by_numpy.items():
@@ -797,6 +815,93 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
         if derivation is not None:
             current_ma = derivation.finish(whole_columns)
     return _Staged(columns, current_ma, f"{pair[0]} - {pair[1]}" if pair else None)
+
+
+#: Read a long data module on two threads (:func:`_stage_halves`). The workers of a ``--jobs N``
+#: pool turn this off (every core already reads a file of its own), as does
+#: ``CYCLER_READ_THREADS=1`` in the environment.
+TWO_THREADS = True
+#: ... from this many chunks on (shorter reads gain less than a thread costs to start).
+TWO_THREADS_MIN_CHUNKS = 8
+
+
+def _two_threads(fh, data: DataModule) -> bool:
+    """Will :func:`_stage_columns` read these records on two threads?"""
+    chunks = -(-data.n_read // max(1, _CHUNK_BYTES // data.record_bytes))
+    return (
+        TWO_THREADS
+        and chunks >= TWO_THREADS_MIN_CHUNKS
+        and os.environ.get("CYCLER_READ_THREADS", "").strip() != "1"
+        and hasattr(os, "preadv")
+        and (os.cpu_count() or 1) > 1
+    )
+
+
+def _halves_cut(n: int) -> int:
+    """Where :func:`_stage_halves` cuts ``n`` records in two (the second half's first record)."""
+    return n // 2
+
+
+def _stage_halves(fh, data: DataModule, kernels, kernel_fields, derivation, plan, columns) -> None:
+    """The chunk loop of :func:`_stage_columns` when the compiled kernels do all of it, on two
+    threads: this one reads and converts the first half of the records, a second thread the
+    other half, each chunk by chunk into a buffer of its own (``os.preadv``; the kernels
+    release the GIL). The columns are the same, value for value, as from the one-thread loop:
+    every value is converted on its own, and the current's time step at the second half's first
+    point is taken from the record before it. The derivation's counts are added up after both
+    halves are done; an error in either half (the first half's first) is raised once both
+    threads have stopped."""
+    import threading
+
+    from cycler_cli.native import F8
+
+    n, rec = data.n_read, data.record_bytes
+    per_chunk = max(1, _CHUNK_BYTES // rec)
+    mid = _halves_cut(n)
+    fd = fh.fileno()
+    time_s, mode = columns["time/s"], columns.get("mode")
+    time_field = next((f for f in kernel_fields if f[2] is time_s), None)
+    stop = threading.Event()
+    results: list[Any] = [None, None]
+
+    def half(which: int, lo: int, hi: int) -> None:
+        try:
+            buffer = arrays.empty(min(per_chunk, hi - lo) * rec, dtype=np.uint8)
+            view = memoryview(buffer)
+            last_time = np.nan
+            if lo > 0 and derivation is not None:  # the point before this half: its time, converted as gather does
+                assert time_field is not None
+                _pread_full(fd, view[:rec], data.records_offset + (lo - 1) * rec)
+                before = np.empty(1)
+                kernels.gather(buffer, 1, rec, 0, [(time_field[0], time_field[1], before, F8, 0)])
+                last_time = float(before[0])
+            counts = [0, 0, 0]
+            pos = lo
+            while pos < hi and not stop.is_set():
+                k = min(per_chunk, hi - pos)
+                _pread_full(fd, view[: k * rec], data.records_offset + pos * rec)
+                kernels.gather(buffer, k, rec, pos, kernel_fields)
+                if derivation is not None:
+                    got = derivation.derive_native(kernels, plan, buffer, k, rec, time_s, mode, pos, last_time)
+                    counts = [a + b for a, b in zip(counts, got)]
+                    last_time = float(time_s[pos + k - 1])
+                pos += k
+            results[which] = counts
+        except BaseException as exc:  # raised by the calling thread, below
+            stop.set()
+            results[which] = exc
+
+    other = threading.Thread(target=half, args=(1, mid, n), name="cycler-read-half", daemon=True)
+    other.start()
+    try:
+        half(0, 0, mid)
+    finally:
+        other.join()
+    for got in results:
+        if isinstance(got, BaseException):
+            raise got
+    if derivation is not None:
+        derivation.add_native_counts(n, float(time_s[n - 1]), *[a + b for a, b in zip(*results)])
 
 
 def _native_plan(data: DataModule, fields, columns, pair, derivation):
