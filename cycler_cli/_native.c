@@ -149,6 +149,15 @@ static PyObject *supported_py(PyObject *self, PyObject *args) {
     return PyBool_FromLong(supported(src, dst, mask));
 }
 
+/* gather()'s check of field j (ValueError set, -1, when it fails). */
+static int check_field(Py_ssize_t j, Py_ssize_t offset, int src, int dst, int mask, Py_ssize_t rec) {
+    if (!supported(src, dst, mask) || offset < 0 || offset + type_size(src) > rec) {
+        PyErr_Format(PyExc_ValueError, "field %zd: unsupported (offset %zd, src %d, dst %d, mask %d)", j, offset, src, dst, mask);
+        return -1;
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(gather_doc,
 "gather(records, n, record_bytes, start, fields)\n\n"
 "Copy fields of the first n records into columns, from index start on. fields: a sequence of\n"
@@ -171,10 +180,7 @@ static PyObject *gather(PyObject *self, PyObject *args) {
         int src, dst, mask;
         PyObject *column_obj;
         if (!PyArg_ParseTuple(item, "niOii", &offset, &src, &column_obj, &dst, &mask)) goto fail;
-        if (!supported(src, dst, mask) || offset < 0 || offset + type_size(src) > rec) {
-            PyErr_Format(PyExc_ValueError, "field %zd: unsupported (offset %zd, src %d, dst %d, mask %d)", j, offset, src, dst, mask);
-            goto fail;
-        }
+        if (check_field(j, offset, src, dst, mask, rec) < 0) goto fail;
         Py_buffer column;
         if (get_column(column_obj, &column, start, n, type_size(dst), 1) < 0) goto fail;
         Py_BEGIN_ALLOW_THREADS
@@ -192,6 +198,67 @@ fail:
 }
 
 enum { MODE_CC = 1, MODE_REST = 3 };
+
+/* What derive() does, for the arguments it checked. */
+typedef struct { int kind; Py_ssize_t off_c; int code_c; Py_ssize_t off_q; int code_q; double low, high; } derive_t;
+
+/* derive()'s loop over n records r (record_bytes rec): t, m and cur point at the chunk's first
+ * point; last_t is the time before it; the three ratio counts are added into counts. */
+static void derive_chunk(const derive_t *d, const uint8_t *r, Py_ssize_t n, Py_ssize_t rec, const double *t,
+                         const uint8_t *m, double *cur, double last_t, long long counts[3]) {
+    int has_q = d->off_q >= 0;
+    long long n_ratios = 0, n_low = 0, n_high = 0;
+    double prev = last_t;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint8_t *p = r + i * rec;
+        double from_q = NAN;
+        if (has_q) {
+            double dt = t[i] - prev;
+            if (dt <= 0) dt = NAN;
+            from_q = load_f8(p + d->off_q, d->code_q) * 3600.0;
+            from_q = from_q / dt;
+        }
+        prev = t[i];
+        if (d->kind == 0) {
+            double c = load_f8(p + d->off_c, d->code_c);
+            if (m[i] == MODE_CC) {
+                if (has_q) {
+                    double ratio = from_q / c;
+                    n_ratios += isfinite(ratio) ? 1 : 0;
+                    n_low += ratio < d->low ? 1 : 0;
+                    n_high += ratio > d->high ? 1 : 0;
+                }
+                cur[i] = c;
+            } else {
+                cur[i] = m[i] == MODE_REST ? 0.0 : from_q;
+            }
+        } else {
+            cur[i] = (m != NULL && m[i] == MODE_REST) ? 0.0 : from_q;
+        }
+    }
+    counts[0] += n_ratios;
+    counts[1] += n_low;
+    counts[2] += n_high;
+}
+
+/* derive()'s argument checks (ValueError set, -1, when they fail). */
+static int check_derive(const derive_t *d, int has_mode, Py_ssize_t rec) {
+    int has_q = d->off_q >= 0;
+    if (d->kind != 0 && d->kind != 1) {
+        PyErr_Format(PyExc_ValueError, "kind must be 0 or 1, not %d", d->kind);
+        return -1;
+    }
+    if ((d->kind == 0 && (!has_mode || d->off_c < 0)) || (d->kind == 1 && !has_q)) {
+        PyErr_Format(PyExc_ValueError, "kind %d: missing mode, control or dq", d->kind);
+        return -1;
+    }
+    if ((d->off_c >= 0 && (!supported(d->code_c, T_F8, 0) || d->off_c + type_size(d->code_c) > rec)) ||
+        (has_q && (!supported(d->code_q, T_F8, 0) || d->off_q + type_size(d->code_q) > rec))) {
+        PyErr_SetString(PyExc_ValueError, "unsupported control or dq field");
+        return -1;
+    }
+    return 0;
+}
 
 PyDoc_STRVAR(derive_doc,
 "derive(records, n, record_bytes, kind, control_offset, control_code, dq_offset, dq_code,\n"
@@ -213,13 +280,9 @@ static PyObject *derive(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OnnininiOOndOdd", &records_obj, &n, &rec, &kind, &off_c, &code_c, &off_q, &code_q,
                           &time_obj, &mode_obj, &start, &last_t, &current_obj, &low, &high))
         return NULL;
-    int has_q = off_q >= 0, has_mode = mode_obj != Py_None;
-    if (kind != 0 && kind != 1) return PyErr_Format(PyExc_ValueError, "kind must be 0 or 1, not %d", kind);
-    if ((kind == 0 && (!has_mode || off_c < 0)) || (kind == 1 && !has_q))
-        return PyErr_Format(PyExc_ValueError, "kind %d: missing mode, control or dq", kind);
-    if ((off_c >= 0 && (!supported(code_c, T_F8, 0) || off_c + type_size(code_c) > rec)) ||
-        (has_q && (!supported(code_q, T_F8, 0) || off_q + type_size(code_q) > rec)))
-        return PyErr_Format(PyExc_ValueError, "unsupported control or dq field");
+    int has_mode = mode_obj != Py_None;
+    derive_t d = {kind, off_c, code_c, off_q, code_q, low, high};
+    if (check_derive(&d, has_mode, rec) < 0) return NULL;
     Py_buffer records, time, mode, current;
     if (get_records(records_obj, &records, n, rec) < 0) return NULL;
     if (get_column(time_obj, &time, start, n, 8, 0) < 0) { PyBuffer_Release(&records); return NULL; }
@@ -230,46 +293,16 @@ static PyObject *derive(PyObject *self, PyObject *args) {
         if (has_mode) PyBuffer_Release(&mode);
         PyBuffer_Release(&time); PyBuffer_Release(&records); return NULL;
     }
-    const uint8_t *r = (const uint8_t *)records.buf;
-    const double *t = (const double *)time.buf + start;
-    const uint8_t *m = has_mode ? (const uint8_t *)mode.buf + start : NULL;
-    double *cur = (double *)current.buf + start;
-    long long n_ratios = 0, n_low = 0, n_high = 0;
+    long long counts[3] = {0, 0, 0};
     Py_BEGIN_ALLOW_THREADS
-    double prev = last_t;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const uint8_t *p = r + i * rec;
-        double from_q = NAN;
-        if (has_q) {
-            double dt = t[i] - prev;
-            if (dt <= 0) dt = NAN;
-            from_q = load_f8(p + off_q, code_q) * 3600.0;
-            from_q = from_q / dt;
-        }
-        prev = t[i];
-        if (kind == 0) {
-            double c = load_f8(p + off_c, code_c);
-            if (m[i] == MODE_CC) {
-                if (has_q) {
-                    double ratio = from_q / c;
-                    n_ratios += isfinite(ratio) ? 1 : 0;
-                    n_low += ratio < low ? 1 : 0;
-                    n_high += ratio > high ? 1 : 0;
-                }
-                cur[i] = c;
-            } else {
-                cur[i] = m[i] == MODE_REST ? 0.0 : from_q;
-            }
-        } else {
-            cur[i] = (m != NULL && m[i] == MODE_REST) ? 0.0 : from_q;
-        }
-    }
+    derive_chunk(&d, (const uint8_t *)records.buf, n, rec, (const double *)time.buf + start,
+                 has_mode ? (const uint8_t *)mode.buf + start : NULL, (double *)current.buf + start, last_t, counts);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&current);
     if (has_mode) PyBuffer_Release(&mode);
     PyBuffer_Release(&time);
     PyBuffer_Release(&records);
-    return Py_BuildValue("LLL", n_ratios, n_low, n_high);
+    return Py_BuildValue("LLL", counts[0], counts[1], counts[2]);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -624,6 +657,110 @@ r0:
     return result;
 }
 
+#ifndef _WIN32
+#include <errno.h>
+#include <unistd.h>
+
+PyDoc_STRVAR(stage_doc,
+"stage(fd, offset, lo, hi, record_bytes, chunk, buffer, fields, derive, time, mode, current, last_time)\n\n"
+"Records lo..hi-1 of the data module at byte `offset` of file descriptor fd, read `chunk`\n"
+"records at a time (pread, which leaves the file position alone) into buffer, each chunk\n"
+"converted as gather(buffer, k, record_bytes, start, fields) and then, when derive is not None,\n"
+"as derive() would (derive: (kind, control_offset, control_code, dq_offset, dq_code,\n"
+"ratio_low, ratio_high); time, mode, current: the columns; last_time: the time before lo),\n"
+"all without the GIL, so two threads can stage two stretches of one file at once. The time\n"
+"column must be among the fields. Returns (status, where, n_ratios, n_low, n_high): status 0\n"
+"done, 1 the file ended at byte `where`, 2 a read error (errno in `where`).");
+
+#define STAGE_MAX_FIELDS 64
+
+static PyObject *stage(PyObject *self, PyObject *args) {
+    int fd;
+    long long offset;
+    Py_ssize_t lo, hi, rec, chunk;
+    PyObject *buffer_obj, *fields, *derive_obj, *time_obj, *mode_obj, *current_obj;
+    double last_t;
+    if (!PyArg_ParseTuple(args, "iLnnnnOOOOOOd", &fd, &offset, &lo, &hi, &rec, &chunk, &buffer_obj, &fields,
+                          &derive_obj, &time_obj, &mode_obj, &current_obj, &last_t))
+        return NULL;
+    if (lo < 0 || hi < lo || rec <= 0 || chunk <= 0 || offset < 0)
+        return PyErr_Format(PyExc_ValueError, "stage: bad range");
+    struct { Py_ssize_t offset; int src, dst, mask; Py_buffer col; } f[STAGE_MAX_FIELDS];
+    Py_ssize_t nf = 0;
+    int has_derive = derive_obj != Py_None, has_mode = mode_obj != Py_None, held_t = 0, held_m = 0, held_c = 0;
+    derive_t d = {0, -1, 0, -1, 0, 0.0, 0.0};
+    Py_buffer buf, time, mode, current;
+    PyObject *result = NULL, *seq = NULL;
+    if (PyObject_GetBuffer(buffer_obj, &buf, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (buf.len / rec < (chunk < hi - lo ? chunk : hi - lo)) {
+        PyErr_SetString(PyExc_ValueError, "stage: the buffer is shorter than a chunk");
+        goto done;
+    }
+    seq = PySequence_Fast(fields, "fields must be a sequence");
+    if (!seq) goto done;
+    if (PySequence_Fast_GET_SIZE(seq) > STAGE_MAX_FIELDS) {
+        PyErr_SetString(PyExc_ValueError, "stage: too many fields");
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+        PyObject *column_obj;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, j), "niOii", &f[j].offset, &f[j].src, &column_obj, &f[j].dst, &f[j].mask))
+            goto done;
+        if (check_field(j, f[j].offset, f[j].src, f[j].dst, f[j].mask, rec) < 0) goto done;
+        if (get_column(column_obj, &f[j].col, lo, hi - lo, type_size(f[j].dst), 1) < 0) goto done;
+        nf = j + 1;
+    }
+    if (has_derive) {
+        if (!PyArg_ParseTuple(derive_obj, "ininidd", &d.kind, &d.off_c, &d.code_c, &d.off_q, &d.code_q, &d.low, &d.high)) goto done;
+        if (check_derive(&d, has_mode, rec) < 0) goto done;
+        if (get_column(time_obj, &time, lo, hi - lo, 8, 0) < 0) goto done;
+        held_t = 1;
+        if (has_mode) {
+            if (get_column(mode_obj, &mode, lo, hi - lo, 1, 0) < 0) goto done;
+            held_m = 1;
+        }
+        if (get_column(current_obj, &current, lo, hi - lo, 8, 1) < 0) goto done;
+        held_c = 1;
+    }
+    int status = 0;
+    long long where = 0, counts[3] = {0, 0, 0};
+    Py_BEGIN_ALLOW_THREADS
+    uint8_t *r = (uint8_t *)buf.buf;
+    for (Py_ssize_t pos = lo; pos < hi && !status; ) {
+        Py_ssize_t k = chunk < hi - pos ? chunk : hi - pos;
+        size_t want = (size_t)k * (size_t)rec, got = 0;
+        long long at = offset + (long long)pos * rec;
+        while (got < want) {
+            ssize_t n = pread(fd, r + got, want - got, (off_t)(at + (long long)got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) { status = 2; where = errno; break; }
+            if (n == 0) { status = 1; where = at + (long long)got; break; }
+            got += (size_t)n;
+        }
+        if (status) break;
+        for (Py_ssize_t j = 0; j < nf; j++)
+            gather_field(r + f[j].offset, k, rec, f[j].src, f[j].dst, f[j].mask, (char *)f[j].col.buf + pos * type_size(f[j].dst));
+        if (has_derive) {
+            const double *t = (const double *)time.buf;
+            derive_chunk(&d, r, k, rec, t + pos, has_mode ? (const uint8_t *)mode.buf + pos : NULL,
+                         (double *)current.buf + pos, last_t, counts);
+            last_t = t[pos + k - 1];
+        }
+        pos += k;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("iLLLL", status, where, counts[0], counts[1], counts[2]);
+done:
+    if (held_c) PyBuffer_Release(&current);
+    if (held_m) PyBuffer_Release(&mode);
+    if (held_t) PyBuffer_Release(&time);
+    for (Py_ssize_t j = 0; j < nf; j++) PyBuffer_Release(&f[j].col);
+    Py_XDECREF(seq);
+    PyBuffer_Release(&buf);
+    return result;
+}
+#endif
+
 static PyMethodDef methods[] = {
     {"supported", supported_py, METH_VARARGS, supported_doc},
     {"gather", gather, METH_VARARGS, gather_doc},
@@ -631,6 +768,9 @@ static PyMethodDef methods[] = {
     {"sign_runs", sign_runs, METH_VARARGS, sign_runs_doc},
     {"integrals", integrals, METH_VARARGS, integrals_doc},
     {"charge_column", charge_column, METH_VARARGS, charge_column_doc},
+#ifndef _WIN32
+    {"stage", stage, METH_VARARGS, stage_doc},
+#endif
     {NULL, NULL, 0, NULL},
 };
 

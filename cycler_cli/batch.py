@@ -483,11 +483,11 @@ def preload_worker_modules() -> None:
 
 
 def _worker_started() -> None:
-    """In each worker process of the pool, before its first task: read every file on one thread
-    (the pool's processes already use the cores; see ``biologic_mpr.TWO_THREADS``)."""
-    from cycler_cli.io import biologic_mpr
+    """In each worker process of the pool, before its first task: read and analyse every file on
+    one thread (the pool's processes already use the cores; :mod:`cycler_cli.threads`)."""
+    from cycler_cli import threads
 
-    biologic_mpr.TWO_THREADS = False
+    threads.ENABLED = False
 
 
 class Workers:

@@ -17,7 +17,7 @@ import sysconfig
 import numpy as np
 import pytest
 
-from cycler_cli import native
+from cycler_cli import native, threads
 from cycler_cli.analysis import segment
 from cycler_cli.io import biologic_mpr
 from cycler_cli.io.biologic_common import _RATIO_HIGH, _RATIO_LOW, CurrentDerivation
@@ -284,17 +284,23 @@ def test_analysis_reports_are_the_same_with_and_without_kernels(monkeypatch) -> 
 
 
 def _count_halves(monkeypatch) -> list:
-    """Calls of ``_stage_halves`` from now on (one entry each), with the kernels on (the
-    two-thread read is theirs)."""
+    """Reads on two threads from now on (one entry each), with the kernels on (the two-thread
+    read is theirs; whatever CYCLER_THREADS says, and on a one-core machine too)."""
+    import os
+
     monkeypatch.setenv("CYCLER_NATIVE", "1")
+    monkeypatch.delenv("CYCLER_THREADS", raising=False)
+    cores = os.cpu_count() or 1
+    monkeypatch.setattr(os, "cpu_count", lambda: max(cores, 2))
     calls: list = []
-    real = biologic_mpr._stage_halves
+    real = biologic_mpr._stage_native
 
     def counted(*args):
-        calls.append(args[1].n_read)
+        if args[-1]:
+            calls.append(args[1].n_read)
         return real(*args)
 
-    monkeypatch.setattr(biologic_mpr, "_stage_halves", counted)
+    monkeypatch.setattr(biologic_mpr, "_stage_native", counted)
     return calls
 
 
@@ -309,15 +315,15 @@ def test_read_on_two_threads_is_the_same_as_on_one_on_every_real_and_sample_file
     for path in sorted(realdata_dir().rglob("*.mpr")) + sorted(SAMPLES.glob("*.mpr")):
         if path.stat().st_size > 20_000_000:
             continue
-        monkeypatch.setattr(biologic_mpr, "TWO_THREADS", True)
+        monkeypatch.setattr(threads, "ENABLED", True)
         try:
             two = biologic_mpr.read_mpr(path)
         except Exception as exc:  # an unreadable file fails the same way on one thread
-            monkeypatch.setattr(biologic_mpr, "TWO_THREADS", False)
+            monkeypatch.setattr(threads, "ENABLED", False)
             with pytest.raises(type(exc)):
                 biologic_mpr.read_mpr(path)
             continue
-        monkeypatch.setattr(biologic_mpr, "TWO_THREADS", False)
+        monkeypatch.setattr(threads, "ENABLED", False)
         _assert_same_read(two, biologic_mpr.read_mpr(path))
         compared += 1
     assert compared >= 20
@@ -345,12 +351,12 @@ def test_the_derived_current_and_its_counts_are_the_same_wherever_the_halves_are
     files = [p for p in sorted(realdata_dir().rglob("*.mpr")) if "gcpl" in p.name or "mb" in p.name] + sorted(SAMPLES.glob("*.mpr"))
     derived = 0
     for path in files:
-        monkeypatch.setattr(biologic_mpr, "TWO_THREADS", True)
+        monkeypatch.setattr(threads, "ENABLED", True)
         try:
             two = biologic_mpr.read_mpr(path)
         except Exception:  # noqa: BLE001 - unreadable both ways: the other test checks that
             continue
-        monkeypatch.setattr(biologic_mpr, "TWO_THREADS", False)
+        monkeypatch.setattr(threads, "ENABLED", False)
         del states[:-1]
         one = biologic_mpr.read_mpr(path)
         _assert_same_read(two, one)
@@ -362,7 +368,7 @@ def test_the_derived_current_and_its_counts_are_the_same_wherever_the_halves_are
 
 
 @needs_native
-def test_cycler_read_threads_1_and_the_pool_workers_read_on_one_thread(monkeypatch) -> None:
+def test_cycler_threads_1_and_the_pool_workers_read_on_one_thread(monkeypatch) -> None:
     from cycler_cli import batch
 
     path = SAMPLES / "li-lzp-li_80C_40uA.mpr"
@@ -370,13 +376,13 @@ def test_cycler_read_threads_1_and_the_pool_workers_read_on_one_thread(monkeypat
     calls = _count_halves(monkeypatch)
     biologic_mpr.read_mpr(path)
     assert len(calls) == 1
-    monkeypatch.setenv("CYCLER_READ_THREADS", "1")
+    monkeypatch.setenv("CYCLER_THREADS", "1")
     biologic_mpr.read_mpr(path)
     assert len(calls) == 1
-    monkeypatch.delenv("CYCLER_READ_THREADS")
-    monkeypatch.setattr(biologic_mpr, "TWO_THREADS", True)
+    monkeypatch.delenv("CYCLER_THREADS")
+    monkeypatch.setattr(threads, "ENABLED", True)
     batch._worker_started()  # what each --jobs N worker runs first
-    assert biologic_mpr.TWO_THREADS is False
+    assert threads.ENABLED is False
     biologic_mpr.read_mpr(path)
     assert len(calls) == 1
 
@@ -411,26 +417,49 @@ def test_a_file_that_shrinks_while_read_on_two_threads_is_an_input_error(monkeyp
 
 @needs_native
 def test_an_error_on_the_second_thread_is_raised_by_the_first(monkeypatch) -> None:
-    """Any exception in the second half (here from the kernel) reaches the caller, once."""
+    """Any exception in the second half (here from the kernel) reaches the caller, once, after
+    the second thread has stopped."""
     import threading
 
     monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 4096)
-    monkeypatch.setenv("CYCLER_NATIVE", "1")
-    real_gather = native.kernels().gather
+    calls = _count_halves(monkeypatch)
+    real_stage = native.kernels().stage
     main = threading.get_ident()
 
     class Kernels:
         def __getattr__(self, name):
             return getattr(native.kernels(), name)
 
-        def gather(self, records, n, rec, start, fields):
+        def stage(self, *args):
             if threading.get_ident() != main:
                 raise MemoryError("second half")
-            return real_gather(records, n, rec, start, fields)
+            return real_stage(*args)
 
     real_plan = biologic_mpr._native_plan
     monkeypatch.setattr(biologic_mpr, "_native_plan", lambda *a: (Kernels(), *real_plan(*a)[1:]))
-    threads = threading.active_count()
+    threads_before = threading.active_count()
     with pytest.raises(MemoryError, match="second half"):
         biologic_mpr.read_mpr(SAMPLES / "li-lzp-li_80C_40uA.mpr")
-    assert threading.active_count() == threads
+    assert calls and threading.active_count() == threads_before
+
+
+@needs_native
+def test_stage_reports_a_read_error_and_the_end_of_the_file() -> None:
+    import errno
+
+    kernels = native._module
+    rec = 16
+    buffer = np.empty(4 * rec, dtype=np.uint8)
+    col = np.empty(10)
+    fields = [(0, native.F8, col, native.F8, 0)]
+    status, where, *_ = kernels.stage(-1, 0, 0, 10, rec, 4, buffer, fields, None, col, None, None, float("nan"))
+    assert (status, where) == (2, errno.EBADF)
+    import tempfile
+
+    with tempfile.TemporaryFile() as fh:
+        fh.write(np.arange(20, dtype=np.float64).tobytes())  # 160 bytes: 10 records of 16, 8 after offset 8
+        fh.flush()
+        status, where, *_ = kernels.stage(fh.fileno(), 8, 0, 10, rec, 4, buffer, fields, None, col, None, None, float("nan"))
+        assert (status, where) == (1, 160)  # the 10th record would end at 8 + 160
+        status, where, *_ = kernels.stage(fh.fileno(), 0, 0, 10, rec, 4, buffer, fields, None, col, None, None, float("nan"))
+        assert status == 0 and col.tolist() == [float(2 * i) for i in range(10)]

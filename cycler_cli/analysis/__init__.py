@@ -15,7 +15,8 @@ import math
 import numpy as np
 
 from cycler_cli.analysis.celltype import detect_cell_type
-from cycler_cli.analysis.segment import Segments, charge_from_column, segment_run
+from cycler_cli import threads
+from cycler_cli.analysis.segment import Segments, charge_from_column, integrate, segment_run
 from cycler_cli.analysis.table import SCHEMA_VERSION, CycleReport
 from cycler_cli.errors import ConfigError, NoDataError
 from cycler_cli.model import CyclingData
@@ -26,6 +27,9 @@ CELL_TYPES = ("auto", "symmetric", "full")
 #: The file's own charge column and the integrated current may differ by this much per
 #: half-cycle before a warning is raised.
 CHARGE_COLUMN_TOLERANCE = 0.005
+#: Runs of this many points or more are analysed on two threads (:mod:`cycler_cli.threads`):
+#: the integrals and the charge column's capacities on the second, the cell type here.
+TWO_THREADS_MIN_POINTS = 1 << 18
 
 
 def _positive(name: str, value: float | None) -> float | None:
@@ -61,11 +65,18 @@ def _distinct_on(labels: np.ndarray, sign: np.ndarray) -> int:
     return 1 + int(pairs.size) + int(np.count_nonzero(after != before))
 
 
-def _check_charge_column(data: CyclingData, seg: Segments) -> tuple[float | None, list[str]]:
-    """Largest relative difference between integrated and file-column capacity per half-cycle."""
-    if not data.has_column("charge_ah") or seg.n_half == 0:
+def _charge_from_file(seg: Segments, charge_ah: np.ndarray | None) -> np.ndarray | None:
+    """Per-half-cycle capacity from the file's charge column (None without one)."""
+    if charge_ah is None or seg.n_half == 0:
+        return None
+    return charge_from_column(seg, charge_ah)
+
+
+def _check_charge_column(seg: Segments, from_file: np.ndarray | None) -> tuple[float | None, list[str]]:
+    """Largest relative difference between integrated and file-column capacity per half-cycle
+    (``from_file``: :func:`_charge_from_file`)."""
+    if from_file is None:
         return None, []
-    from_file = charge_from_column(seg, data.column("charge_ah"))
     integ = seg.charge_ah
     ok = integ > 0
     if not ok.any():
@@ -82,6 +93,34 @@ def _check_charge_column(data: CyclingData, seg: Segments) -> tuple[float | None
             "the table reports the integrated current"
         )
     return worst, warnings
+
+
+def _classify(data: CyclingData, seg: Segments, cell: str) -> tuple[str, str, int | None]:
+    """``(cell type, reason, half-cycles the file numbers)`` of a segmented run (the last
+    ``None`` when the file has no half-cycle column); :class:`NoDataError` when there is no
+    half-cycle. Needs only the segments' labels, not their integrals."""
+    meta = data.meta
+    if seg.n_half == 0:
+        current_a = data.column("current_a")
+        flowing = int(np.count_nonzero(np.abs(np.where(np.isfinite(current_a), current_a, 0.0)) > seg.threshold_a))
+        problem = (
+            f"no half-cycle to analyse: the {flowing} point(s) with current are too few or too short-lived "
+            "to be a half-cycle, so there are no cycles"
+            if flowing
+            else "no current flows in this run (every point is a rest), so there are no cycles"
+        )
+        raise NoDataError(
+            problem,
+            path=meta.source,
+            hint="`cycler cycles` needs a galvanostatic cycling run; check the current column with `cycler inspect`",
+        )
+    if cell == "auto":
+        cell_type, reason = detect_cell_type(seg)
+    else:
+        cell_type, reason = cell, f"--cell {cell}"
+    # distinct labels on current-on points: BioLogic counts from 0, derived labels from 1
+    file_half = _distinct_on(data.column("half_cycle"), seg.sign) if meta.cycle_source == "file" else None
+    return cell_type, reason, file_half
 
 
 def analyze(
@@ -123,26 +162,22 @@ def analyze(
     if data.is_empty:
         raise NoDataError("no data rows to analyse", path=meta.source, hint="check the file with `cycler inspect`")
     control_mode = data.column("control_mode") if data.has_column("control_mode") else None
-    seg = segment_run(data.column("time_s"), data.column("voltage_v"), data.column("current_a"), control_mode)
-    if seg.n_half == 0:
-        current_a = data.column("current_a")
-        flowing = int(np.count_nonzero(np.abs(np.where(np.isfinite(current_a), current_a, 0.0)) > seg.threshold_a))
-        problem = (
-            f"no half-cycle to analyse: the {flowing} point(s) with current are too few or too short-lived "
-            "to be a half-cycle, so there are no cycles"
-            if flowing
-            else "no current flows in this run (every point is a rest), so there are no cycles"
-        )
-        raise NoDataError(
-            problem,
-            path=meta.source,
-            hint="`cycler cycles` needs a galvanostatic cycling run; check the current column with `cycler inspect`",
-        )
+    seg = segment_run(data.column("time_s"), data.column("voltage_v"), data.column("current_a"), control_mode, integrals=False)
+    file_charge = data.column("charge_ah") if data.has_column("charge_ah") else None
 
-    if cell == "auto":
-        cell_type, reason = detect_cell_type(seg)
-    else:
-        cell_type, reason = cell, f"--cell {cell}"
+    def second_pass() -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        return (*integrate(seg), _charge_from_file(seg, file_charge))
+
+    # a long run: the integrals and the charge column's capacities on a second thread, the cell type here
+    two = len(data) >= TWO_THREADS_MIN_POINTS and seg.n_half > 0 and threads.enabled()
+    side = threads.Side(second_pass, "cycler-integrals") if two else None
+    try:
+        cell_type, reason, file_half = _classify(data, seg, cell)
+    except BaseException:
+        if side is not None:
+            side.join()
+        raise
+    seg.charge_ah, seg.energy_wh, from_file = side.result() if side is not None else second_pass()
 
     warnings: list[str] = [f"reader: {w}" for w in meta.warnings]
     mass = mass_mg if mass_mg is not None else meta.active_mass_mg
@@ -152,9 +187,7 @@ def analyze(
             f"{seg.spurious_segments} spurious current segment(s) (fewer than 2 points, or under 0.1 % of the "
             "largest segment's charge) were treated as rest"
         )
-    if meta.cycle_source == "file":
-        # distinct labels on current-on points: BioLogic counts from 0, derived labels from 1
-        file_half = _distinct_on(data.column("half_cycle"), seg.sign)
+    if file_half is not None:
         if file_half != seg.n_half:
             warnings.append(
                 f"the file numbers {file_half} half-cycles, the current's sign gives {seg.n_half}: "
@@ -168,7 +201,7 @@ def analyze(
             f"time goes backwards at {backwards} point(s) (files joined without a time offset?): "
             "those intervals count as zero duration"
         )
-    worst, charge_warnings = _check_charge_column(data, seg)
+    worst, charge_warnings = _check_charge_column(seg, from_file)
     warnings += charge_warnings
 
     if cell_type == "symmetric":

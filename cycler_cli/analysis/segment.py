@@ -350,6 +350,8 @@ def segment_run(
     voltage_v: np.ndarray,
     current_a: np.ndarray,
     control_mode: np.ndarray | None = None,
+    *,
+    integrals: bool = True,
 ) -> Segments:
     """Label half-cycles and integrate charge and energy per half-cycle.
 
@@ -357,7 +359,9 @@ def segment_run(
 
     Two streaming passes of :data:`BLOCK` points (direction and runs; then the integrals);
     half-cycles come from the runs, so no per-point label array is made (see
-    :attr:`Segments.half_cycle`)."""
+    :attr:`Segments.half_cycle`). ``integrals=False`` leaves the second pass to the caller:
+    ``charge_ah`` and ``energy_wh`` are then ``None`` until it sets them from
+    :func:`integrate` (which ``analyze`` runs on a second thread)."""
     time_s = np.asarray(time_s, dtype=np.float64)
     voltage_v = np.asarray(voltage_v, dtype=np.float64)
     current_a = np.asarray(current_a, dtype=np.float64)
@@ -378,13 +382,7 @@ def segment_run(
     # a half-cycle's last point is the one before the next half-cycle's first on-point
     last = np.concatenate((first_on[1:] - 1, [n - 1])) if n_half else np.zeros(0, np.int64)
 
-    if n >= 2 and n_half:
-        charge_ah, energy_wh = _integrals(time_s, voltage_v, current_a, sign, first_on, n_half)
-    else:
-        charge_ah = np.zeros(n_half)
-        energy_wh = np.zeros(n_half)
-
-    return Segments(
+    seg = Segments(
         time_s=time_s,
         voltage_v=voltage_v,
         current_a=current_a,
@@ -397,10 +395,21 @@ def segment_run(
         last_on=last_on.astype(np.int64, copy=False),
         step_end=step_end.astype(np.int64, copy=False),
         last=np.asarray(last, dtype=np.int64),
-        charge_ah=charge_ah,
-        energy_wh=energy_wh,
+        charge_ah=None,  # type: ignore[arg-type] - set below, or by the caller (integrals=False)
+        energy_wh=None,  # type: ignore[arg-type]
         time_backwards=backwards,
     )
+    if integrals:
+        seg.charge_ah, seg.energy_wh = integrate(seg)
+    return seg
+
+
+def integrate(seg: Segments) -> tuple[np.ndarray, np.ndarray]:
+    """``(charge_ah, energy_wh)`` of :func:`segment_run`'s segments: its second pass."""
+    n, n_half = seg.sign.size, seg.n_half
+    if n >= 2 and n_half:
+        return _integrals(seg.time_s, seg.voltage_v, seg.current_a, seg.sign, seg.first_on, n_half)
+    return np.zeros(n_half), np.zeros(n_half)
 
 
 def charge_from_column(seg: Segments, charge_ah: np.ndarray) -> np.ndarray:

@@ -224,6 +224,11 @@ class CurrentDerivation:
             self.current, _RATIO_LOW, _RATIO_HIGH,
         )
 
+    def stage_args(self, plan: tuple[int, ...]) -> tuple:
+        """The ``derive`` argument of ``_native.stage``: :meth:`native_plan`'s ``plan`` and the
+        ratio window."""
+        return (*plan, _RATIO_LOW, _RATIO_HIGH)
+
     def add_native_counts(self, pos: int, last_time: float, n_ratios: int, n_low: int, n_high: int) -> None:
         """Record that the points up to ``pos`` are derived (the last at ``last_time``), with
         their ratio counts from :meth:`derive_native`."""

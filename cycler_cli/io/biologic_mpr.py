@@ -173,14 +173,15 @@ def _readinto_full(fh, view: memoryview, pos: int) -> None:
 
 
 def _pread_full(fd: int, view: memoryview, pos: int) -> None:
-    """:func:`_readinto_full` at an explicit offset of file descriptor ``fd`` (``os.preadv``,
-    which leaves the file position alone, so two threads can read one file)."""
+    """:func:`_readinto_full` at an explicit offset of file descriptor ``fd`` (``os.pread``,
+    which leaves the file position alone, so two threads can read one file; for a few bytes)."""
     got = 0
     while got < len(view):
-        n = os.preadv(fd, [view[got:]], pos + got)
-        if not n:
+        part = os.pread(fd, len(view) - got, pos + got)
+        if not part:
             raise _ended(pos + got)
-        got += n
+        view[got : got + len(part)] = part
+        got += len(part)
 
 
 def _ended(at: int) -> CorruptFileError:
@@ -769,11 +770,18 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
     kernels, by_kernel, derive_plan = _native_plan(data, fields, columns, pair, derivation)
     by_numpy = {name: out for name, out in columns.items() if name not in by_kernel}
     kernel_fields = list(by_kernel.values())
-    halves = kernels is not None and not by_numpy and (derivation is None or derive_plan is not None) and _two_threads(fh, data)
+    one_call = (
+        kernels is not None
+        and hasattr(kernels, "stage")
+        and n > 0
+        and not by_numpy
+        and "time/s" in columns
+        and (derivation is None or derive_plan is not None)
+    )
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        if halves:
-            _stage_halves(fh, data, kernels, kernel_fields, derivation, derive_plan, columns)
-        for sl, records in () if halves else _record_chunks(fh, data):
+        if one_call:
+            _stage_native(fh, data, kernels, kernel_fields, derivation, derive_plan, columns, _two_threads(data))
+        for sl, records in () if one_call else _record_chunks(fh, data):
             if kernel_fields:
                 kernels.gather(records, records.size, data.record_bytes, sl.start, kernel_fields)
             for name, out in by_numpy.items():
@@ -817,91 +825,79 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
     return _Staged(columns, current_ma, f"{pair[0]} - {pair[1]}" if pair else None)
 
 
-#: Read a long data module on two threads (:func:`_stage_halves`). The workers of a ``--jobs N``
-#: pool turn this off (every core already reads a file of its own), as does
-#: ``CYCLER_READ_THREADS=1`` in the environment.
-TWO_THREADS = True
-#: ... from this many chunks on (shorter reads gain less than a thread costs to start).
+#: A data module of this many chunks or more is read on two threads (:func:`_stage_native`, when
+#: :func:`cycler_cli.threads.enabled`); a shorter read gains less than a thread costs to start.
 TWO_THREADS_MIN_CHUNKS = 8
 
 
-def _two_threads(fh, data: DataModule) -> bool:
-    """Will :func:`_stage_columns` read these records on two threads?"""
+def _two_threads(data: DataModule) -> bool:
+    """Will :func:`_stage_native` read these records on two threads?"""
+    from cycler_cli import threads
+
     chunks = -(-data.n_read // max(1, _CHUNK_BYTES // data.record_bytes))
-    return (
-        TWO_THREADS
-        and chunks >= TWO_THREADS_MIN_CHUNKS
-        and os.environ.get("CYCLER_READ_THREADS", "").strip() != "1"
-        and hasattr(os, "preadv")
-        and (os.cpu_count() or 1) > 1
-    )
+    return chunks >= TWO_THREADS_MIN_CHUNKS and threads.enabled()
 
 
 def _halves_cut(n: int) -> int:
-    """Where :func:`_stage_halves` cuts ``n`` records in two (the second half's first record)."""
+    """Where :func:`_stage_native` cuts ``n`` records in two (the second half's first record)."""
     return n // 2
 
 
-def _stage_halves(fh, data: DataModule, kernels, kernel_fields, derivation, plan, columns) -> None:
-    """The chunk loop of :func:`_stage_columns` when the compiled kernels do all of it, on two
-    threads: this one reads and converts the first half of the records, a second thread the
-    other half, each chunk by chunk into a buffer of its own (``os.preadv``; the kernels
-    release the GIL). The columns are the same, value for value, as from the one-thread loop:
-    every value is converted on its own, and the current's time step at the second half's first
-    point is taken from the record before it. The derivation's counts are added up after both
-    halves are done; an error in either half (the first half's first) is raised once both
-    threads have stopped."""
-    import threading
+def _stage_native(fh, data: DataModule, kernels, kernel_fields, derivation, plan, columns, two: bool) -> None:
+    """The chunk loop of :func:`_stage_columns` when the compiled kernels do all of it, as one
+    ``_native.stage`` call: the reads (``pread``), field copies and current derivation of every
+    chunk without the GIL and without a Python step per chunk. ``two``: on two threads, this one
+    doing the first half of the records and a second thread the other half, each into a buffer
+    of its own.
 
+    The columns are the same, value for value, as from the chunk loop: every value is converted
+    on its own, and the current's time step at the second half's first point is taken from the
+    record before it. The derivation's counts are added up once both halves are done; an error
+    in either half (the first half's first) is raised after both threads have stopped."""
     from cycler_cli.native import F8
+    from cycler_cli.threads import Side
 
     n, rec = data.n_read, data.record_bytes
     per_chunk = max(1, _CHUNK_BYTES // rec)
-    mid = _halves_cut(n)
     fd = fh.fileno()
     time_s, mode = columns["time/s"], columns.get("mode")
+    current = derivation.current if derivation is not None else None
+    derive = derivation.stage_args(plan) if derivation is not None else None
     time_field = next((f for f in kernel_fields if f[2] is time_s), None)
-    stop = threading.Event()
-    results: list[Any] = [None, None]
 
-    def half(which: int, lo: int, hi: int) -> None:
+    def stretch(lo: int, hi: int) -> tuple[int, int, int]:
+        buffer = arrays.empty(min(per_chunk, hi - lo) * rec, dtype=np.uint8)
+        last_time = np.nan
+        if lo > 0 and derivation is not None:  # the point before this stretch: its time, converted as gather does
+            assert time_field is not None
+            _pread_full(fd, memoryview(buffer)[:rec], data.records_offset + (lo - 1) * rec)
+            before = np.empty(1)
+            kernels.gather(buffer, 1, rec, 0, [(time_field[0], time_field[1], before, F8, 0)])
+            last_time = float(before[0])
+        status, where, *counts = kernels.stage(
+            fd, data.records_offset, lo, hi, rec, per_chunk, buffer, kernel_fields, derive, time_s, mode, current, last_time
+        )
+        if status == 1:
+            raise _ended(where)
+        if status == 2:
+            raise OSError(where, os.strerror(where))
+        return counts
+
+    cut = _halves_cut(n) if two else n
+    second = Side(lambda: stretch(cut, n), "cycler-read-half") if cut < n else None
+    results: list[Any] = []
+    for part in (lambda: stretch(0, cut), second.result if second is not None else None):
+        if part is None:
+            continue
         try:
-            buffer = arrays.empty(min(per_chunk, hi - lo) * rec, dtype=np.uint8)
-            view = memoryview(buffer)
-            last_time = np.nan
-            if lo > 0 and derivation is not None:  # the point before this half: its time, converted as gather does
-                assert time_field is not None
-                _pread_full(fd, view[:rec], data.records_offset + (lo - 1) * rec)
-                before = np.empty(1)
-                kernels.gather(buffer, 1, rec, 0, [(time_field[0], time_field[1], before, F8, 0)])
-                last_time = float(before[0])
-            counts = [0, 0, 0]
-            pos = lo
-            while pos < hi and not stop.is_set():
-                k = min(per_chunk, hi - pos)
-                _pread_full(fd, view[: k * rec], data.records_offset + pos * rec)
-                kernels.gather(buffer, k, rec, pos, kernel_fields)
-                if derivation is not None:
-                    got = derivation.derive_native(kernels, plan, buffer, k, rec, time_s, mode, pos, last_time)
-                    counts = [a + b for a, b in zip(counts, got)]
-                    last_time = float(time_s[pos + k - 1])
-                pos += k
-            results[which] = counts
-        except BaseException as exc:  # raised by the calling thread, below
-            stop.set()
-            results[which] = exc
-
-    other = threading.Thread(target=half, args=(1, mid, n), name="cycler-read-half", daemon=True)
-    other.start()
-    try:
-        half(0, 0, mid)
-    finally:
-        other.join()
+            results.append(part())
+        except BaseException as exc:  # the first half's error first, raised once both stopped
+            results.append(exc)
     for got in results:
         if isinstance(got, BaseException):
             raise got
     if derivation is not None:
-        derivation.add_native_counts(n, float(time_s[n - 1]), *[a + b for a, b in zip(*results)])
+        derivation.add_native_counts(n, float(time_s[n - 1]), *[sum(c) for c in zip(*results)])
 
 
 def _native_plan(data: DataModule, fields, columns, pair, derivation):
