@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from cycler_cli import __version__
 
@@ -137,3 +141,27 @@ def test_canonical_csv_with_no_data_rows_is_an_empty_run(cli, tmp_path):
     assert result.exit_code == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "header_only.csv" in lines[0] and "no data rows" in lines[0], lines
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2, reason="counts threads in /proc (Linux, two cores or more)")
+@pytest.mark.parametrize("preset", [None, "2"])
+def test_the_command_asks_openblas_for_one_thread_unless_told_otherwise(preset):
+    """OpenBLAS starts a thread per extra core when numpy is imported; the command asks for none
+    (their start-up spin took CPU from the --jobs workers), and a user's own setting wins."""
+    sample = Path(__file__).resolve().parent.parent / "sample_runs" / "li-lzp-li_80C_40uA.mpr"
+    code = (
+        "import atexit, os, sys\n"
+        "atexit.register(lambda: print('threads', len(os.listdir('/proc/self/task')), os.environ.get('OPENBLAS_NUM_THREADS')))\n"
+        f"sys.argv = ['cycler', 'cycles', {str(sample)!r}, '--format', 'json']\n"
+        "from cycler_cli.entry import main\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout
+    threads, setting = out.strip().splitlines()[-1].split()[1:]
+    if preset is None:
+        assert (threads, setting) == ("1", "1")
+    else:
+        assert setting == "2" and int(threads) >= 2
