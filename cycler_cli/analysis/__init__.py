@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from cycler_cli.analysis.celltype import detect_cell_type
 from cycler_cli import threads
+from cycler_cli.analysis.celltype import detect_cell_type
 from cycler_cli.analysis.segment import Segments, charge_from_column, integrate, segment_run
 from cycler_cli.analysis.table import SCHEMA_VERSION, CycleReport
 from cycler_cli.errors import ConfigError, NoDataError
