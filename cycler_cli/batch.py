@@ -615,6 +615,7 @@ def _run_dask(
                     hint="check --scheduler ADDRESS (tcp://host:8786) and that the scheduler is running",
                 ) from exc
         try:
+            client.run(_worker_started)  # one thread a file there too: each worker runs its own tasks
             futures = client.map(work, list(items), pure=False)
             index_of = {future.key: i for i, future in enumerate(futures)}
             for future in as_completed(futures):

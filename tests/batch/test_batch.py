@@ -133,3 +133,20 @@ def test_dask_local_cluster_gives_the_same_reports(runs_dir: Path) -> None:
     remote = run_items(work, runs, jobs=2, executor="dask", on_result=lambda i, o: seen.append(i))
     assert [o.value.to_dict() for o in remote] == [o.value.to_dict() for o in local]
     assert sorted(seen) == list(range(len(runs)))
+
+
+def _second_thread_allowed(item) -> bool:
+    from cycler_cli import threads
+
+    return threads.ENABLED
+
+
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_workers_read_and_analyse_on_one_thread(executor: str) -> None:
+    """Each worker of --jobs N (and of a Dask cluster) turns cycler's second thread off: the
+    processes already use the cores (cycler_cli.threads)."""
+    if executor == "dask":
+        pytest.importorskip("distributed", reason="Dask distributed not installed (pip install 'cycler-cli[dask]')")
+    items = list(range(8))
+    assert run_items(_second_thread_allowed, items, jobs=1) == [True] * 8  # this process keeps it
+    assert run_items(_second_thread_allowed, items, jobs=2, executor=executor) == [False] * 8
