@@ -715,6 +715,12 @@ static PyObject *stage(PyObject *self, PyObject *args) {
         if (check_derive(&d, has_mode, rec) < 0) goto done;
         if (get_column(time_obj, &time, lo, hi - lo, 8, 0) < 0) goto done;
         held_t = 1;
+        int gathered = 0;  /* derive reads the time each chunk's gather has just written */
+        for (Py_ssize_t j = 0; j < nf; j++) gathered |= f[j].col.buf == time.buf && f[j].dst == T_F8;
+        if (!gathered) {
+            PyErr_SetString(PyExc_ValueError, "stage: the time column must be one of the fields");
+            goto done;
+        }
         if (has_mode) {
             if (get_column(mode_obj, &mode, lo, hi - lo, 1, 0) < 0) goto done;
             held_m = 1;

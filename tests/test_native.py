@@ -463,3 +463,14 @@ def test_stage_reports_a_read_error_and_the_end_of_the_file() -> None:
         assert (status, where) == (1, 160)  # the 10th record would end at 8 + 160
         status, where, *_ = kernels.stage(fh.fileno(), 0, 0, 10, rec, 4, buffer, fields, None, col, None, None, float("nan"))
         assert status == 0 and col.tolist() == [float(2 * i) for i in range(10)]
+
+
+@needs_native
+def test_stage_refuses_to_derive_without_gathering_the_time() -> None:
+    kernels = native._module
+    rec = 16
+    buffer = np.empty(4 * rec, dtype=np.uint8)
+    time_s, other, current, mode = np.empty(10), np.empty(10), np.empty(10), np.ones(10, dtype=np.uint8)
+    derive = (1, -1, 0, 8, native.F8, 0.5, 1.5)  # charge kind: dq at offset 8
+    with pytest.raises(ValueError, match="time column"):
+        kernels.stage(0, 0, 0, 10, rec, 4, buffer, [(0, native.F8, other, native.F8, 0)], derive, time_s, mode, current, float("nan"))

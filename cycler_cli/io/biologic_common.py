@@ -208,21 +208,13 @@ class CurrentDerivation:
         columns, filled at least up to these points."""
         if k == 0:
             return
-        counts = self.derive_native(kernels, plan, records, k, record_bytes, time_s, mode, self._pos, float(self._last_time))
-        self.add_native_counts(self._pos + k, time_s[self._pos + k - 1], *counts)
-
-    def derive_native(self, kernels: Any, plan: tuple[int, ...], records: Any, k: int, record_bytes: int,
-                      time_s: np.ndarray, mode: np.ndarray | None, start: int, last_time: float) -> tuple[int, int, int]:
-        """The current of points ``start .. start + k - 1`` by ``_native.derive`` (``last_time``:
-        the time of the point before ``start``, NaN for the first point), and the ratio counts
-        of those points, which the caller adds with :meth:`add_native_counts`. Changes nothing
-        else here, so two threads can derive two stretches of the run at once."""
         assert self.current is not None
         kind, off_c, code_c, off_q, code_q = plan
-        return kernels.derive(
-            records, k, record_bytes, kind, off_c, code_c, off_q, code_q, time_s, mode, start, last_time,
-            self.current, _RATIO_LOW, _RATIO_HIGH,
+        counts = kernels.derive(
+            records, k, record_bytes, kind, off_c, code_c, off_q, code_q, time_s, mode, self._pos,
+            float(self._last_time), self.current, _RATIO_LOW, _RATIO_HIGH,
         )
+        self.add_native_counts(self._pos + k, time_s[self._pos + k - 1], *counts)
 
     def stage_args(self, plan: tuple[int, ...]) -> tuple:
         """The ``derive`` argument of ``_native.stage``: :meth:`native_plan`'s ``plan`` and the
@@ -230,8 +222,8 @@ class CurrentDerivation:
         return (*plan, _RATIO_LOW, _RATIO_HIGH)
 
     def add_native_counts(self, pos: int, last_time: float, n_ratios: int, n_low: int, n_high: int) -> None:
-        """Record that the points up to ``pos`` are derived (the last at ``last_time``), with
-        their ratio counts from :meth:`derive_native`."""
+        """Record that the points up to ``pos`` are derived (the last at ``last_time``), with the
+        ratio counts ``_native.derive`` or ``_native.stage`` returned for them."""
         self._pos = pos
         self._last_time = last_time
         self._n_ratios += n_ratios

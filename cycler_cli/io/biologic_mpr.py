@@ -865,7 +865,7 @@ def _stage_native(fh, data: DataModule, kernels, kernel_fields, derivation, plan
     derive = derivation.stage_args(plan) if derivation is not None else None
     time_field = next((f for f in kernel_fields if f[2] is time_s), None)
 
-    def stretch(lo: int, hi: int) -> tuple[int, int, int]:
+    def stretch(lo: int, hi: int) -> list[int]:
         buffer = arrays.empty(min(per_chunk, hi - lo) * rec, dtype=np.uint8)
         last_time = np.nan
         if lo > 0 and derivation is not None:  # the point before this stretch: its time, converted as gather does
@@ -886,9 +886,7 @@ def _stage_native(fh, data: DataModule, kernels, kernel_fields, derivation, plan
     cut = _halves_cut(n) if two else n
     second = Side(lambda: stretch(cut, n), "cycler-read-half") if cut < n else None
     results: list[Any] = []
-    for part in (lambda: stretch(0, cut), second.result if second is not None else None):
-        if part is None:
-            continue
+    for part in [lambda: stretch(0, cut)] + ([second.result] if second is not None else []):
         try:
             results.append(part())
         except BaseException as exc:  # the first half's error first, raised once both stopped
