@@ -449,7 +449,8 @@ def run_items(
 
 
 def _mp_context():
-    """``fork`` on Linux: a worker starts as a copy of this process, modules already imported,
+    """The start method of a :meth:`Workers.pool` (the pool path, see :data:`FORK_STAGES`).
+    ``fork`` on Linux: a worker starts as a copy of this process, modules already imported,
     in milliseconds (cycler runs no threads of its own when the pool starts: the progress bar
     refreshes from the main thread). Elsewhere ``spawn`` (macOS and Windows, where forking
     is unsafe or absent): each worker imports cycler once."""
@@ -490,15 +491,31 @@ def _worker_started() -> None:
     threads.ENABLED = False
 
 
+#: Run each parallel stage in children forked for it (:mod:`cycler_cli.forkpool`) where the
+#: platform forks; False: a :class:`~concurrent.futures.ProcessPoolExecutor` shared by the
+#: stages, as where workers are spawned (macOS, Windows). Tests set it to False to check that
+#: path on Linux too.
+FORK_STAGES = True
+
+
 class Workers:
-    """Worker processes that the stages of one command share (sniffing a folder's files, then
-    the runs), started on first use and stopped by :meth:`close` (or at the end of a ``with``
-    block). Sharing saves starting a second pool and the modules a worker imported for the
-    first stage (the readers) are still there for the second."""
+    """The worker processes of one command's parallel stages (sniffing a folder's files, then
+    the runs): ``jobs`` of them. Where the platform forks (:data:`FORK_STAGES`), each stage
+    forks its own children (:mod:`cycler_cli.forkpool`) after the modules they need are
+    imported here (:func:`preload_worker_modules`), so they start warm and hold the stage's
+    work without it being pickled. Elsewhere one pool is started on first use, shared by the
+    stages (a spawned worker imports cycler once, for both) and stopped by :meth:`close` (or at
+    the end of a ``with`` block)."""
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self._pool: Any = None
+
+    def forks(self) -> bool:
+        """Whether each stage forks its own children here."""
+        from cycler_cli import forkpool
+
+        return FORK_STAGES and forkpool.available()
 
     def pool(self):
         """The :class:`concurrent.futures.ProcessPoolExecutor` (started now if need be). With
@@ -550,43 +567,53 @@ def _run_processes(
     workers: Workers | None = None,
     per_task: int = 1,
 ) -> None:
-    """``done(index, work(item))`` for every item, in worker processes, ``per_task`` consecutive
-    items a task (each still reported on its own, in completion order)."""
-    import functools
-    from concurrent.futures import FIRST_COMPLETED, wait
-
+    """``done(index, work(item))`` for every item, in worker processes (completion order):
+    children forked for this stage where :meth:`Workers.forks`, one run at a time; else the
+    pool's processes, ``per_task`` consecutive items a task (each still reported on its own)."""
     own = workers is None
     if own:
         workers = Workers(min(jobs, len(items)))
-    pool = workers.pool()
-    each = functools.partial(_apply_each, work)
+    if workers.forks():
+        from cycler_cli import forkpool
+
+        preload_worker_modules()
+        forkpool.run(work, items, workers.jobs, done, started=_worker_started)
+        return
     try:
-        # keep a bounded window in flight: results stream, memory stays flat on 10^5 files
-        pending: dict[Any, int] = {}
-        starts = iter(range(0, len(items), per_task))
-        window = workers.jobs * 4
-
-        def fill() -> None:
-            while len(pending) < window:
-                try:
-                    start = next(starts)
-                except StopIteration:
-                    return
-                pending[pool.submit(each, items[start : start + per_task])] = start
-
-        fill()
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                start = pending.pop(future)
-                for k, result in enumerate(future.result()):
-                    done(start + k, result)
-            fill()
+        _run_pool(workers.pool(), work, items, workers.jobs, done, per_task)
     except BaseException:
         workers.close(cancel=True)
         raise
     if own:
         workers.close()
+
+
+def _run_pool(pool: Any, work: Callable[[Any], Any], items: Sequence[Any], jobs: int, done: Callable[[int, Any], None], per_task: int) -> None:
+    import functools
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    each = functools.partial(_apply_each, work)
+    # keep a bounded window in flight: results stream, memory stays flat on 10^5 files
+    pending: dict[Any, int] = {}
+    starts = iter(range(0, len(items), per_task))
+    window = jobs * 4
+
+    def fill() -> None:
+        while len(pending) < window:
+            try:
+                start = next(starts)
+            except StopIteration:
+                return
+            pending[pool.submit(each, items[start : start + per_task])] = start
+
+    fill()
+    while pending:
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            start = pending.pop(future)
+            for k, result in enumerate(future.result()):
+                done(start + k, result)
+        fill()
 
 
 def _run_dask(

@@ -141,10 +141,15 @@ def _second_thread_allowed(item) -> bool:
     return threads.ENABLED
 
 
-@pytest.mark.parametrize("executor", ["process", "dask"])
-def test_workers_read_and_analyse_on_one_thread(executor: str) -> None:
-    """Each worker of --jobs N (and of a Dask cluster) turns cycler's second thread off: the
-    processes already use the cores (cycler_cli.threads)."""
+@pytest.mark.parametrize("executor", ["process", "pool", "dask"])
+def test_workers_read_and_analyse_on_one_thread(executor: str, monkeypatch) -> None:
+    """Each worker of --jobs N (forked for the stage, or a pool's) and of a Dask cluster turns
+    cycler's second thread off: the processes already use the cores (cycler_cli.threads)."""
+    from cycler_cli import batch
+
+    if executor == "pool":
+        monkeypatch.setattr(batch, "FORK_STAGES", False)
+        executor = "process"
     if executor == "dask":
         pytest.importorskip("distributed", reason="Dask distributed not installed (pip install 'cycler-cli[dask]')")
     items = list(range(8))

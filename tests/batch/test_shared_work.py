@@ -1,6 +1,6 @@
 """The batch's shortcuts give the results of the long way: readers found by discovery are not
-sniffed again, one set of worker processes serves sniffing and the runs, and ``check``'s JSON
-joined from per-run texts is the text of ``json.dumps(report.to_dict())``."""
+sniffed again, the stages fork warm workers of their own (or, where a pool is used, share
+it), and ``check``'s JSON joined from per-run texts is the text of ``json.dumps(report.to_dict())``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import functools
 import json
 import pickle
 import shutil
+import sys
 from pathlib import Path
 
+import pytest
+
+from cycler_cli import batch
 from cycler_cli.batch import (
     RunFiles,
     Workers,
@@ -80,7 +84,7 @@ def test_check_run_text_only_sends_the_text_and_a_report_without_its_analysis(tm
 
 _PRELOAD_PROBE = """
 import sys
-from cycler_cli.batch import Workers, _mp_context
+from cycler_cli import batch
 
 def loaded(names):
     return [name for name in names if name in sys.modules]
@@ -88,26 +92,31 @@ def loaded(names):
 names = ["numpy", "numpy.random", "numpy.ma", "galvani.BioLogic", "cycler_cli.io.biologic_mpr",
          "cycler_cli.io.generic_csv", "cycler_cli.analysis.symmetric", "cycler_cli.analysis.full",
          "cycler_cli.verdicts.check"]
-assert _mp_context().get_start_method() == "fork"
+batch.FORK_STAGES = sys.argv[1] == "fork"
+assert batch._mp_context().get_start_method() == "fork"
 assert loaded(names) == [], loaded(names)  # the main process has not imported them yet
-with Workers(2) as workers:
-    print(",".join(workers.pool().submit(loaded, names).result()))
+got = []
+with batch.Workers(2) as workers:
+    assert workers.forks() == batch.FORK_STAGES
+    batch._run_processes(loaded, [names, names], 2, lambda i, value: got.append(value), workers)
+assert got[0] == got[1]
+print(",".join(got[0]))
 """
 
 
-def test_forked_workers_start_with_the_modules_their_runs_need(tmp_path: Path) -> None:
-    """Forked workers inherit numpy, the readers, galvani and the analysis from the main
-    process (imported just before the pool forks) instead of importing them cold each."""
+@pytest.mark.parametrize("how", ["fork", "pool"])
+def test_forked_workers_start_with_the_modules_their_runs_need(tmp_path: Path, how: str) -> None:
+    """Forked workers (a stage's own, or a pool's) inherit numpy, the readers, galvani and the
+    analysis from the main process (imported just before it forks) instead of importing them
+    cold each."""
     import subprocess
     import sys
-
-    import pytest
 
     if not sys.platform.startswith("linux"):
         pytest.skip("workers are forked on Linux only (spawned elsewhere)")
     script = tmp_path / "probe.py"
     script.write_text(_PRELOAD_PROBE, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
+    done = subprocess.run([sys.executable, str(script), how], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().split(",") == [
         "numpy", "numpy.random", "numpy.ma", "galvani.BioLogic", "cycler_cli.io.biologic_mpr",
@@ -116,10 +125,14 @@ def test_forked_workers_start_with_the_modules_their_runs_need(tmp_path: Path) -
     ]
 
 
-def test_one_set_of_workers_serves_sniffing_and_runs(runs_dir: Path) -> None:
+def test_one_pool_serves_sniffing_and_runs(runs_dir: Path, monkeypatch) -> None:
+    """Where workers come from a pool (spawned platforms; here with FORK_STAGES off), the
+    sniffing and the runs use the same processes."""
+    monkeypatch.setattr(batch, "FORK_STAGES", False)
     found = discover([runs_dir])
     config = CheckConfig()
     with Workers(2) as workers:
+        assert not workers.forks()
         shared = discover([runs_dir], claim=functools.partial(claim_files_parallel, jobs=2, workers=workers))
         pool = workers.pool()
         runs = plan(list(shared.files), readers=shared.readers)
@@ -129,6 +142,21 @@ def test_one_set_of_workers_serves_sniffing_and_runs(runs_dir: Path) -> None:
     assert shared == found and shared.readers == found.readers
     one = run_items(functools.partial(check_run, config=config), plan(list(found.files)), jobs=1)
     assert [o.value.to_dict() for o in two] == [o.value.to_dict() for o in one]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="stages fork their workers on Linux only")
+def test_each_stage_forks_its_own_workers_and_no_pool(runs_dir: Path) -> None:
+    found = discover([runs_dir])
+    config = CheckConfig()
+    with Workers(2) as workers:
+        assert workers.forks()
+        shared = discover([runs_dir], claim=functools.partial(claim_files_parallel, jobs=2, workers=workers))
+        runs = plan(list(shared.files), readers=shared.readers)
+        two = run_items(functools.partial(check_run, config=config, encode=True), runs, jobs=2, workers=workers)
+        assert workers._pool is None
+    assert shared == found and shared.readers == found.readers
+    one = run_items(functools.partial(check_run, config=config, encode=True), runs, jobs=1)
+    assert [o.text for o in two] == [o.text for o in one]
 
 
 def test_check_json_joined_from_run_texts_is_the_report_json(cli, tmp_path: Path, monkeypatch) -> None:
@@ -173,11 +201,12 @@ def test_runs_per_task_is_one_for_short_batches_and_at_most_four() -> None:
     assert runs_per_task(10**5, 8) == MAX_RUNS_PER_TASK and runs_per_task(200, 8) == 1
 
 
-def test_several_runs_a_task_report_each_run_once_under_its_own_index() -> None:
-    """Groups of 3 over 10 items (the last group short): every index reported once, with its
-    own item's result, as with one item a task."""
+def test_several_runs_a_task_report_each_run_once_under_its_own_index(monkeypatch) -> None:
+    """A pool's tasks, groups of 3 over 10 items (the last group short): every index reported
+    once, with its own item's result, as with one item a task."""
     from cycler_cli.batch import _run_processes
 
+    monkeypatch.setattr(batch, "FORK_STAGES", False)
     items = list(range(10))
     for per_task in (1, 3):
         got: dict[int, int] = {}
