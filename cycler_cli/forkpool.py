@@ -83,8 +83,10 @@ class _Stage:
         self.children: dict[int, tuple[int, int]] = {}  # result pipe -> (pid, slot); pid -1 once reaped
         for slot in range(jobs):
             result_r, result_w = os.pipe()
+            parent = os.getpid()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child's part, in the forked process
+                _die_with(parent)
                 os.close(result_r)
                 os.close(self.task_w)
                 for fd in self.children:
@@ -170,6 +172,20 @@ class _Stage:
                     pass
         self.children = {}
         self.current.close()
+
+
+def _die_with(parent: int) -> None:  # pragma: no cover - in the child
+    """Have the kernel end this child when the main process ends (killed by a pipeline's
+    timeout, say: ``PR_SET_PDEATHSIG``), instead of running on with its run until it next
+    writes a result to nobody."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the main process ended before the request was in place
+        os._exit(1)
 
 
 def _child(

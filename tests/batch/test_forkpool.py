@@ -152,7 +152,7 @@ except KeyboardInterrupt:
 """
 
 
-def test_interrupting_the_main_process_stops_the_children(tmp_path: Path) -> None:
+def _probe_with_two_busy_children(tmp_path: Path) -> tuple[subprocess.Popen, list[int]]:
     script = tmp_path / "probe.py"
     script.write_text(_PROBE, encoding="utf-8")
     pids_file = tmp_path / "pids"
@@ -165,10 +165,36 @@ def test_interrupting_the_main_process_stops_the_children(tmp_path: Path) -> Non
         time.sleep(0.02)
     children = [int(p) for p in pids_file.read_text().split()]
     assert len(children) == 2
+    return proc, children
+
+
+def _ended(pid: int, within_s: float) -> bool:
+    """Process ``pid`` (not our child) is gone or a zombie within ``within_s`` seconds."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_interrupting_the_main_process_stops_the_children(tmp_path: Path) -> None:
+    proc, children = _probe_with_two_busy_children(tmp_path)
     started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=20)
     assert time.monotonic() - started < 10  # not after the children's 30 s runs
     assert out == " interrupted\n"
-    for pid in children:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    assert all(_ended(pid, 5) for pid in children)
+
+
+def test_children_end_with_a_killed_main_process(tmp_path: Path) -> None:
+    """A pipeline's timeout kills the main process outright: its children do not run on."""
+    proc, children = _probe_with_two_busy_children(tmp_path)
+    proc.kill()
+    proc.communicate(timeout=20)
+    assert all(_ended(pid, 5) for pid in children)
