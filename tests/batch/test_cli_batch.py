@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,27 @@ def test_help_lists_every_option(cli) -> None:
     docs = "\n".join(p.read_text(encoding="utf-8") for p in (SAMPLES.parent / "docs").glob("*.md"))
     for option in ("--recursive", "--jobs", "--executor", "--scheduler", "--quiet", "--no-link", "--join", "--format jsonl"):
         assert option in docs
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="stages fork their workers on Linux only")
+def test_a_worker_killed_mid_run_is_one_line_naming_the_run_and_exit_4(cli, runs_dir: Path, monkeypatch) -> None:
+    """As when the system kills a worker for memory: exit 4 and the run it was on, no traceback."""
+    import os
+    import signal
+
+    from cycler_cli import batch
+
+    real = batch.check_run
+
+    def check_run(item, *args, **kwargs):
+        if Path(item[0]).name == "run017.mpr":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(item, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "check_run", check_run)
+    result = cli("check", runs_dir, "--jobs", 2, "-f", "json", "-q")
+    assert result.exit_code == 4 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {runs_dir / 'run017.mpr'}: the worker process working on this run was killed by SIGKILL")
+    assert "run fewer --jobs" in lines[0] and "Traceback" not in result.stderr
