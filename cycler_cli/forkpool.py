@@ -62,8 +62,9 @@ def run(
     child, or :class:`WorkerDied`; the children are stopped either way before it returns."""
     if not items:
         return
-    stage = _Stage(work, items, max(1, min(jobs, len(items))), started)
+    stage = _Stage(items)
     try:
+        stage.start(work, max(1, min(jobs, len(items))), started)
         stage.serve(done)
     finally:
         stage.stop()
@@ -72,26 +73,26 @@ def run(
 class _Stage:
     """The children of one :func:`run` and the main process's ends of their pipes."""
 
-    def __init__(self, work: Callable[[Any], Any], items: Sequence[Any], jobs: int, started: Callable[[], None] | None):
-        import mmap
-
+    def __init__(self, items: Sequence[Any]):
         self.items = items
         self.next_index = 0  # the first index not yet written to the task pipe
-        self.current = mmap.mmap(-1, _INDEX.size * jobs)  # each child's current index, shared
+        self.current: Any = None  # each child's current index, in memory shared with them
+        self.task_r = self.task_w = -1
+        self.children: dict[int, tuple[int, int]] = {}  # result pipe -> (pid, slot); pid -1 once reaped
+
+    def start(self, work: Callable[[Any], Any], jobs: int, started: Callable[[], None] | None) -> None:
+        """Fork ``jobs`` children (those forked before a failure are stopped by :meth:`stop`)."""
+        import mmap
+
+        self.current = mmap.mmap(-1, _INDEX.size * jobs)
         self.current.write(_INDEX.pack(-1) * jobs)
         self.task_r, self.task_w = os.pipe()
-        self.children: dict[int, tuple[int, int]] = {}  # result pipe -> (pid, slot); pid -1 once reaped
+        parent = os.getpid()
         for slot in range(jobs):
             result_r, result_w = os.pipe()
-            parent = os.getpid()
             pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child's part, in the forked process
-                _die_with(parent)
-                os.close(result_r)
-                os.close(self.task_w)
-                for fd in self.children:
-                    os.close(fd)
-                _child(work, items, self.task_r, result_w, self.current, slot, started)
+            if pid == 0:  # pragma: no cover - the child's part, in the forked process, which it ends
+                _child(work, self.items, self.task_r, result_w, self.current, slot, started, parent, [self.task_w, result_r, *self.children])
             os.close(result_w)
             self.children[result_r] = (pid, slot)
 
@@ -115,16 +116,10 @@ class _Stage:
     def serve(self, done: Callable[[int, Any], None]) -> None:
         """Keep the task pipe filled and hand each child's results to ``done`` until every
         child has ended."""
-        import selectors
+        from selectors import EVENT_READ, EVENT_WRITE, DefaultSelector
 
         os.set_blocking(self.task_w, False)
-        selector = selectors.DefaultSelector()
-        buffers = {}
-        for fd in self.children:
-            selector.register(fd, selectors.EVENT_READ)
-            buffers[fd] = bytearray()
-        if not self.feed():
-            selector.register(self.task_w, selectors.EVENT_WRITE)
+        buffers = {fd: bytearray() for fd in self.children}
         returned = bytearray(len(self.items))
 
         def hand_back(index: int, value: Any) -> None:
@@ -132,26 +127,32 @@ class _Stage:
             done(index, value)
 
         received = 0
-        while selector.get_map():
-            for key, _ in selector.select():
-                fd = key.fd
-                if fd == self.task_w:
-                    selector.unregister(fd)
-                    if not self.feed():
-                        selector.register(self.task_w, selectors.EVENT_WRITE)
-                    continue
-                data = os.read(fd, 1 << 16)  # a pipe holds 64 KiB
-                if data:
-                    buffers[fd] += data
-                    received += _frames(buffers[fd], hand_back)
-                    continue
-                selector.unregister(fd)  # the child closed its end: it has ended
-                pid, slot = self.children[fd]
-                status = _reap(pid)
-                self.children[fd] = (-1, slot)
-                if buffers[fd] or status != 0:
-                    (index,) = _INDEX.unpack_from(self.current, _INDEX.size * slot)
-                    raise _death(status, index if 0 <= index < len(returned) and not returned[index] else -1, self.items)
+        with DefaultSelector() as selector:
+            for fd in self.children:
+                selector.register(fd, EVENT_READ)
+            if not self.feed():
+                selector.register(self.task_w, EVENT_WRITE)
+            while selector.get_map():
+                for key, _ in selector.select():
+                    fd = key.fd
+                    if fd == self.task_w:
+                        selector.unregister(fd)
+                        if not self.feed():
+                            selector.register(self.task_w, EVENT_WRITE)
+                        continue
+                    data = os.read(fd, 1 << 16)  # a pipe holds 64 KiB
+                    if data:
+                        buffers[fd] += data
+                        received += _frames(buffers[fd], hand_back)
+                        continue
+                    selector.unregister(fd)  # the child closed its end: it has ended
+                    pid, slot = self.children[fd]
+                    status = _reap(pid)
+                    self.children[fd] = (-1, slot)
+                    if buffers[fd] or status != 0:
+                        (index,) = _INDEX.unpack_from(self.current, _INDEX.size * slot)
+                        lost = 0 <= index < len(returned) and not returned[index]
+                        raise _death(status, index if lost else -1, self.items)
         if received < len(self.items):  # pragma: no cover - every child ended well, yet a run is missing
             raise WorkerDied(f"the worker processes handed back {received} of {len(self.items)} runs")
 
@@ -171,7 +172,8 @@ class _Stage:
                 except (ProcessLookupError, ChildProcessError):
                     pass
         self.children = {}
-        self.current.close()
+        if self.current is not None:
+            self.current.close()
 
 
 def _die_with(parent: int) -> None:  # pragma: no cover - in the child
@@ -196,10 +198,15 @@ def _child(
     current: Any,
     slot: int,
     started: Callable[[], None] | None,
-) -> None:  # pragma: no cover - runs in the forked process, which it ends
+    parent: int,
+    not_ours: list[int],
+) -> None:  # pragma: no cover - runs in the forked process, which it ends: it never returns
     code = 0
     try:
+        _die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the main process reports it and stops us
+        for fd in not_ours:  # the main process's ends, and the other children's pipes
+            os.close(fd)
         if started is not None:
             started()
         while True:

@@ -97,6 +97,26 @@ def test_an_exception_in_a_child_is_raised_with_its_traceback_and_the_children_s
     assert pids and all(_gone(pid) for pid in set(pids))
 
 
+def test_a_fork_that_fails_leaves_no_child_behind(monkeypatch) -> None:
+    """The second fork fails (a process limit, say): the error is raised and the first child,
+    already running, is stopped and reaped."""
+    real_fork = os.fork
+    forked: list[int] = []
+
+    def fork() -> int:
+        if forked:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    with pytest.raises(BlockingIOError):
+        forkpool.run(lambda x: time.sleep(5), list(range(4)), 2, lambda i, v: None)
+    assert len(forked) == 1 and _gone(forked[0])
+
+
 class _Unpicklable(Exception):
     def __reduce__(self):
         raise TypeError("cannot pickle this")
