@@ -541,12 +541,13 @@ class Workers:
         self.close(cancel=exc_type is not None)
 
 
-#: At most this many runs go to a worker in one task (see :func:`runs_per_task`).
+#: At most this many runs go to a pool's worker in one task (see :func:`runs_per_task`).
 MAX_RUNS_PER_TASK = 4
 
 
 def runs_per_task(n_items: int, jobs: int) -> int:
-    """Runs handed to a worker at a time: 1 for a short batch, up to :data:`MAX_RUNS_PER_TASK`
+    """Runs handed to a pool's worker at a time (:meth:`Workers.pool`; children forked for a
+    stage take one run at a time): 1 for a short batch, up to :data:`MAX_RUNS_PER_TASK`
     when there are at least 16 tasks a worker even so. Each task costs the main process a
     submit, a result hand-back and a wake-up (≈ 0.5 ms of its CPU, taken from the workers on a
     machine with as many cores as workers); small tasks keep the last ones short, so no worker
@@ -589,6 +590,8 @@ def _run_processes(
 
 
 def _run_pool(pool: Any, work: Callable[[Any], Any], items: Sequence[Any], jobs: int, done: Callable[[int, Any], None], per_task: int) -> None:
+    """:func:`_run_processes` on a :class:`~concurrent.futures.ProcessPoolExecutor` of ``jobs``
+    processes: ``per_task`` items a task, at most ``4 × jobs`` tasks in flight."""
     import functools
     from concurrent.futures import FIRST_COMPLETED, wait
 
