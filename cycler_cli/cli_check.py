@@ -87,7 +87,10 @@ def _render_json(report: Any, texts: list[str]) -> str:
         data = report.to_dict()
         data["files"] = [json.loads(text) for text in texts]  # the reports may carry no analysis (text_only)
         return _render(data, CheckFormat.json)
-    return head + "[" + ", ".join(texts) + "]" + tail[0] + "\n"
+    # one join, so the 5 MB of reports are copied once (each ``+`` copied all of it again)
+    parts = [", "] * (2 * len(texts) - 1) if texts else []
+    parts[0::2] = texts
+    return "".join([head, "[", *parts, "]", tail[0], "\n"])
 
 
 def register(app: typer.Typer) -> None:
