@@ -220,6 +220,30 @@ def run_source(item: Sequence[Path | str]) -> str:
     return " + ".join(str(p) for p in item)
 
 
+class LostRun(tuple):
+    """A run whose worker process died while it was on it (:mod:`cycler_cli.forkpool`): the
+    work functions below raise its ``error`` (exit 4, naming the run) for it, so its report is
+    made the way every other error report is, and the batch goes on with the other runs."""
+
+    error: CyclerError
+
+    def __new__(cls, run: Sequence[Path | str], error: CyclerError) -> "LostRun":
+        lost = super().__new__(cls, run)
+        lost.error = error
+        return lost
+
+
+def _lost(work: Callable[[Any], Any], items: Sequence[Any]) -> Callable[[int, CyclerError], Any]:
+    """For :func:`cycler_cli.forkpool.run`: the outcome of run ``index`` whose worker died."""
+
+    def outcome(index: int, error: CyclerError) -> Any:
+        if not isinstance(items[index], tuple):
+            raise error  # not a run (tests map other items): nothing to report it in
+        return work(LostRun(items[index], error))
+
+    return outcome
+
+
 def read_run(item: Sequence[Path | str], reader: str | None = None, columns: dict[str, str] | str | None = None):
     """Read one run (one file, or several joined by :func:`cycler_cli.join.read_joined`);
     ``reader`` and ``columns`` as for :func:`cycler_cli.io.read`."""
@@ -302,6 +326,8 @@ def check_run(
     started = time.perf_counter()
     rows = 0
     try:
+        if isinstance(item, LostRun):
+            raise item.error
         # check_file's own read and analyse steps (so a run checks exactly as check_file checks it)
         if len(item) == 1:
             data = check_module._read(Path(item[0]), _item_reader(item, reader, columns), columns)
@@ -336,6 +362,8 @@ def cycles_run(
     started = time.perf_counter()
     rows = 0
     try:
+        if isinstance(item, LostRun):
+            raise item.error
         data = read_run(item, reader, columns)
         rows = _rows(data)
         report = analyze(data, **options)
@@ -442,7 +470,7 @@ def run_items(
         for index, item in enumerate(items):
             done(index, work(item))
     else:
-        _run_processes(work, items, jobs, done, workers, per_task=runs_per_task(len(items), jobs))
+        _run_processes(work, items, jobs, done, workers, per_task=runs_per_task(len(items), jobs), lost=_lost(work, items))
     if stats is not None:
         stats.seconds = time.perf_counter() - started
     return results  # type: ignore[return-value]
@@ -567,9 +595,11 @@ def _run_processes(
     done: Callable[[int, Any], None],
     workers: Workers | None = None,
     per_task: int = 1,
+    lost: Callable[[int, CyclerError], Any] | None = None,
 ) -> None:
     """``done(index, work(item))`` for every item, in worker processes (completion order):
-    children forked for this stage where :meth:`Workers.forks`, one run at a time; else the
+    children forked for this stage where :meth:`Workers.forks`, one run at a time (``lost``:
+    what to report for an item whose child died, :func:`cycler_cli.forkpool.run`); else the
     pool's processes, ``per_task`` consecutive items a task (each still reported on its own)."""
     own = workers is None
     if own:
@@ -578,7 +608,7 @@ def _run_processes(
         from cycler_cli import forkpool
 
         preload_worker_modules()
-        forkpool.run(work, items, workers.jobs, done, started=_worker_started)
+        forkpool.run(work, items, workers.jobs, done, started=_worker_started, lost=lost)
         return
     try:
         _run_pool(workers.pool(), work, items, workers.jobs, done, per_task)

@@ -10,14 +10,15 @@ The main process waits on those pipes and calls ``done(index, result)`` as resul
 Against :class:`concurrent.futures.ProcessPoolExecutor` (still used where workers are spawned,
 :mod:`cycler_cli.batch`), this costs the main process no pickled calls, no management thread
 and no wake-up to hand out the next task; a child is never idle while runs are left, one run at
-a time, so the last runs end together. On the 200-run benchmark the ``--jobs 2`` check took
-0.60 s instead of 0.64 s (docs/scale.md).
+a time, so the last runs end together. On the 200-run benchmark the ``--jobs 2`` check went
+from 0.665 to 0.60 s with this and the command's quicker exit together (docs/scale.md).
 
 A child that raises (a configuration error, or an internal error under ``--debug``) sends the
 exception back; the main process stops the other children and raises it, with the child's
-traceback as a note. A child that dies (killed for memory, a crash in native code) is named
-with the run it was working on, from a table of current indices the children share with the
-main process (:class:`WorkerDied`).
+traceback as a note. A child that dies during a run (killed for memory, a crash in native code)
+is named with that run, from a table of current indices the children share with the main
+process (:class:`WorkerDied`); with ``lost`` the run is reported so and a new child takes the
+dead one's place, without it the error is raised.
 """
 
 from __future__ import annotations
@@ -56,16 +57,19 @@ def run(
     jobs: int,
     done: Callable[[int, Any], None],
     started: Callable[[], None] | None = None,
+    lost: Callable[[int, "WorkerDied"], Any] | None = None,
 ) -> None:
     """``done(index, work(items[index]))`` for every index, in ``jobs`` forked children, in
     completion order. ``started()`` runs first in each child. Raises what ``work`` raised in a
-    child, or :class:`WorkerDied`; the children are stopped either way before it returns."""
+    child; the children are stopped either way before it returns. A child that dies during a
+    run: with ``lost``, ``done(index, lost(index, error))`` for that run and a new child takes
+    the dead one's place; without, :class:`WorkerDied` is raised."""
     if not items:
         return
-    stage = _Stage(items)
+    stage = _Stage(work, items, started)
     try:
-        stage.start(work, max(1, min(jobs, len(items))), started)
-        stage.serve(done)
+        stage.start(max(1, min(jobs, len(items))))
+        stage.serve(done, lost)
     finally:
         stage.stop()
 
@@ -73,28 +77,37 @@ def run(
 class _Stage:
     """The children of one :func:`run` and the main process's ends of their pipes."""
 
-    def __init__(self, items: Sequence[Any]):
+    def __init__(self, work: Callable[[Any], Any], items: Sequence[Any], started: Callable[[], None] | None):
+        self.work = work
         self.items = items
+        self.started = started
+        self.parent = os.getpid()
         self.next_index = 0  # the first index not yet written to the task pipe
         self.current: Any = None  # each child's current index, in memory shared with them
         self.task_r = self.task_w = -1
         self.children: dict[int, tuple[int, int]] = {}  # result pipe -> (pid, slot); pid -1 once reaped
 
-    def start(self, work: Callable[[Any], Any], jobs: int, started: Callable[[], None] | None) -> None:
+    def start(self, jobs: int) -> None:
         """Fork ``jobs`` children (those forked before a failure are stopped by :meth:`stop`)."""
         import mmap
 
         self.current = mmap.mmap(-1, _INDEX.size * jobs)
         self.current.write(_INDEX.pack(-1) * jobs)
         self.task_r, self.task_w = os.pipe()
-        parent = os.getpid()
         for slot in range(jobs):
-            result_r, result_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child's part, in the forked process, which it ends
-                _child(work, self.items, self.task_r, result_w, self.current, slot, started, parent, [self.task_w, result_r, *self.children])
-            os.close(result_w)
-            self.children[result_r] = (pid, slot)
+            self.fork(slot)
+
+    def fork(self, slot: int) -> int:
+        """Fork the child for ``slot``; the main process's end of its result pipe."""
+        _INDEX.pack_into(self.current, _INDEX.size * slot, -1)
+        result_r, result_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's part, in the forked process, which it ends
+            not_ours = [fd for fd in (self.task_w, result_r, *self.children) if fd >= 0]
+            _child(self.work, self.items, self.task_r, result_w, self.current, slot, self.started, self.parent, not_ours)
+        os.close(result_w)
+        self.children[result_r] = (pid, slot)
+        return result_r
 
     def feed(self) -> bool:
         """Write indices to the task pipe until it is full or all are in; True when all are in
@@ -113,9 +126,9 @@ class _Stage:
         self.task_w = -1
         return True
 
-    def serve(self, done: Callable[[int, Any], None]) -> None:
+    def serve(self, done: Callable[[int, Any], None], lost: Callable[[int, "WorkerDied"], Any] | None = None) -> None:
         """Keep the task pipe filled and hand each child's results to ``done`` until every
-        child has ended."""
+        child has ended (``lost``: see :func:`run`)."""
         from selectors import EVENT_READ, EVENT_WRITE, DefaultSelector
 
         os.set_blocking(self.task_w, False)
@@ -151,8 +164,16 @@ class _Stage:
                     self.children[fd] = (-1, slot)
                     if buffers[fd] or status != 0:
                         (index,) = _INDEX.unpack_from(self.current, _INDEX.size * slot)
-                        lost = 0 <= index < len(returned) and not returned[index]
-                        raise _death(status, index if lost else -1, self.items)
+                        if not (0 <= index < len(returned)) or returned[index]:
+                            raise _death(status, -1, self.items)  # not during a run: nothing to hand back
+                        error = _death(status, index, self.items)
+                        if lost is None:
+                            raise error
+                        hand_back(index, lost(index, error))
+                        received += 1
+                        fresh = self.fork(slot)  # the runs left go on in a new child
+                        buffers[fresh] = bytearray()
+                        selector.register(fresh, EVENT_READ)
         if received < len(self.items):  # pragma: no cover - every child ended well, yet a run is missing
             raise WorkerDied(f"the worker processes handed back {received} of {len(self.items)} runs")
 

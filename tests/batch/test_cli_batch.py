@@ -148,24 +148,30 @@ def test_help_lists_every_option(cli) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="stages fork their workers on Linux only")
-def test_a_worker_killed_mid_run_is_one_line_naming_the_run_and_exit_4(cli, runs_dir: Path, monkeypatch) -> None:
-    """As when the system kills a worker for memory: exit 4 and the run it was on, no traceback."""
+def test_a_worker_killed_mid_run_is_that_runs_error_and_the_batch_goes_on(cli, runs_dir: Path, monkeypatch) -> None:
+    """As when the system kills a worker for memory: that run's report is an error naming it
+    (exit 4), a new worker takes the dead one's place, and every other report is unchanged."""
     import os
     import signal
 
     from cycler_cli import batch
 
+    one = _report_json(cli("check", runs_dir, "--jobs", 1, "-f", "json", "-q"))
     real = batch.check_run
 
     def check_run(item, *args, **kwargs):
-        if Path(item[0]).name == "run017.mpr":
+        if Path(item[0]).name == "run017.mpr" and not isinstance(item, batch.LostRun):  # (the main process makes the lost run's report)
             os.kill(os.getpid(), signal.SIGKILL)
         return real(item, *args, **kwargs)
 
     monkeypatch.setattr(batch, "check_run", check_run)
     result = cli("check", runs_dir, "--jobs", 2, "-f", "json", "-q")
-    assert result.exit_code == 4 and result.stdout == ""
+    assert result.exit_code == 4
+    two = json.loads(result.stdout)
+    lost = two["files"][17]
+    assert Path(lost["source"]).name == "run017.mpr" and lost["status"] == "error" and lost["exit_code"] == 4
+    assert "the worker process working on this run was killed by SIGKILL" in lost["error"]
+    assert two["files"][:17] + two["files"][18:] == one["files"][:17] + one["files"][18:]
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith(f"error: {runs_dir / 'run017.mpr'}: the worker process working on this run was killed by SIGKILL")
+    assert len(lines) == 1 and lines[0] == f"error: {lost['error']}", lines
     assert "run fewer --jobs" in lines[0] and "Traceback" not in result.stderr

@@ -157,6 +157,30 @@ def test_a_dead_worker_is_named_with_its_run(tmp_path: Path, how: str) -> None:
     assert all(_gone(pid) for pid in set(pids))
 
 
+def test_with_lost_a_dead_workers_run_is_reported_and_a_new_worker_goes_on() -> None:
+    def work(x: int) -> tuple[int, int]:
+        if x in (3, 11):
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.002)
+        return x * x, os.getpid()
+
+    got: dict[int, object] = {}
+    forkpool.run(work, list(range(30)), 2, got.__setitem__, lost=lambda index, error: error)
+    assert sorted(got) == list(range(30))
+    for index in (3, 11):
+        assert isinstance(got[index], forkpool.WorkerDied) and "item " + str(index) in got[index].one_line()
+    assert {i: v[0] for i, v in got.items() if i not in (3, 11)} == {i: i * i for i in range(30) if i not in (3, 11)}
+    pids = {v[1] for i, v in got.items() if i not in (3, 11)}
+    assert len(pids) >= 3 and all(_gone(pid) for pid in pids)  # the two first children and a new one at least
+
+
+def test_every_run_killing_its_worker_ends_too() -> None:
+    """No endless replacing: each new child is forked for a lost run, and there are 6."""
+    got: dict[int, object] = {}
+    forkpool.run(lambda x: os.kill(os.getpid(), signal.SIGKILL), list(range(6)), 2, got.__setitem__, lost=lambda i, e: "lost")
+    assert got == {i: "lost" for i in range(6)}
+
+
 _PROBE = """
 import os, sys, time
 from cycler_cli import forkpool
