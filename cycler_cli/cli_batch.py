@@ -58,7 +58,7 @@ JobsOpt = Annotated[
     Optional[int],
     typer.Option(
         "--jobs", "-j",
-        help="Worker processes (default: the machine's cores; none for one run or under 8 MB of files; 1 = none).",
+        help="Worker processes (default: the machine's cores; none for one run or under 2 MB of files, 8 MB on macOS and Windows; 1 = none).",
         show_default=False,
     ),
 ]

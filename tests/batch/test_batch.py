@@ -155,3 +155,33 @@ def test_workers_read_and_analyse_on_one_thread(executor: str, monkeypatch) -> N
     items = list(range(8))
     assert run_items(_second_thread_allowed, items, jobs=1) == [True] * 8  # this process keeps it
     assert run_items(_second_thread_allowed, items, jobs=2, executor=executor) == [False] * 8
+
+
+def test_the_default_jobs_run_small_batches_in_process(tmp_path: Path, monkeypatch) -> None:
+    """One run, or under SMALL_BATCH_BYTES of files (where stages fork their workers; the
+    larger threshold where workers are spawned): in-process; at the threshold: the cores."""
+    from cycler_cli import batch
+
+    monkeypatch.setattr(batch, "default_jobs", lambda: 7)
+    monkeypatch.setattr(batch.Workers, "forks", lambda self: True)
+
+    def runs_of(*sizes: int) -> list[tuple[Path]]:
+        out = []
+        for k, size in enumerate(sizes):
+            path = tmp_path / f"r{len(list(tmp_path.iterdir()))}_{k}.mpr"
+            with open(path, "wb") as fh:
+                fh.truncate(size)  # sparse: the size without the bytes
+            out.append((path,))
+        return out
+
+    mib = 1024 * 1024
+    assert batch.auto_jobs(runs_of(50 * mib)) == 1  # a single run
+    small = batch.SMALL_BATCH_BYTES
+    assert batch.auto_jobs(runs_of(small // 2, small // 2 - 1)) == 1
+    assert batch.auto_jobs(runs_of(small // 2, small // 2)) == 7
+    assert batch.auto_jobs(runs_of(small // 2, small // 2) + [(tmp_path / "missing.mpr",)]) == 7
+    monkeypatch.setattr(batch.Workers, "forks", lambda self: False)
+    assert batch.SMALL_BATCH_BYTES < batch.SMALL_BATCH_BYTES_SPAWNED
+    assert batch.auto_jobs(runs_of(small // 2, small // 2)) == 1
+    spawned = batch.SMALL_BATCH_BYTES_SPAWNED
+    assert batch.auto_jobs(runs_of(spawned // 2, spawned // 2)) == 7
