@@ -116,7 +116,19 @@ def discover(
     ``claim`` decides which folder and glob files a reader claims, all at once: the claiming
     reader's name (or any true value) per file (default :func:`claim_files`; the CLI passes
     :func:`claim_files_parallel`)."""
-    entries: list[tuple[str, Path, str]] = []  # (action, path, skip reason): keep | check | skip
+    entries = list_entries(paths, recursive=recursive)
+    to_check = [path for action, path, _ in entries if action == "check"]
+    return from_entries(entries, dict(zip(map(str, to_check), (claim or claim_files)(to_check))))
+
+
+#: What :func:`list_entries` says of each path: ``keep`` (named on its own: read it, whatever it
+#: is), ``check`` (from a folder or glob: a run if a reader claims it) or ``skip`` (with the reason).
+Entry = tuple[str, Path, str]
+
+
+def list_entries(paths: Iterable[Path | str], *, recursive: bool = False) -> list[Entry]:
+    """The first half of :func:`discover`: every path found, in order, before any is sniffed."""
+    entries: list[Entry] = []
 
     def consider(path: Path, top: Path) -> None:
         rel_parts = path.relative_to(top).parts if path.is_relative_to(top) else (path.name,)
@@ -147,9 +159,16 @@ def discover(
                 consider(match_path, match_path.parent)
         else:
             entries.append(("keep", path, ""))
+    return entries
 
-    to_check = [path for action, path, _ in entries if action == "check"]
-    claimed = dict(zip(map(str, to_check), (claim or claim_files)(to_check)))
+
+def _key(path: Path) -> str:
+    return os.path.normpath(str(path.absolute()))
+
+
+def from_entries(entries: Sequence[Entry], claimed: dict[str, str | bool | None]) -> Discovery:
+    """The second half of :func:`discover`: ``claimed`` maps each ``check`` path (as text) to
+    its reader's name (or any true value), or a false value for one that no reader claims."""
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
     readers: dict[str, str] = {}
@@ -158,7 +177,7 @@ def discover(
         if action == "skip" or (action == "check" and not claimed[str(path)]):
             skipped.append((str(path), reason))
             continue
-        key = os.path.normpath(str(path.absolute()))
+        key = _key(path)
         if key not in seen:
             seen.add(key)
             files.append(path)
@@ -166,6 +185,51 @@ def discover(
             if isinstance(name, str):
                 readers[str(path)] = name
     return Discovery(tuple(files), tuple(skipped), readers)
+
+
+#: The reader a folder or glob file is planned with when the worker that runs it sniffs it
+#: first (:func:`deferrable`, :func:`sniff_then`), instead of a stage that sniffs every file
+#: before any run starts.
+DEFERRED = "?sniffed-by-the-worker"
+
+
+def deferrable(entries: Sequence[Entry], *, link: bool = True) -> list[Path]:
+    """The ``check`` paths whose run does not depend on whether a reader claims them or any
+    other file: found once, and alone in their linked group (:func:`cycler_cli.join.linked_key`;
+    any with ``link=False``). Each is a run of its own, in its place, if a reader claims it and
+    no run at all if none does, so it can be sniffed by the worker that runs it."""
+    from collections import Counter
+
+    from cycler_cli.join import linked_key
+
+    kept = [(action, path, _key(path), linked_key(path) if link else None) for action, path, _ in entries if action != "skip"]
+    seen = Counter(key for _, _, key, _ in kept)
+    groups = Counter(linked[:4] for _, _, _, linked in kept if linked is not None)
+    return [
+        path
+        for action, path, key, linked in kept
+        if action == "check" and seen[key] == 1 and (linked is None or groups[linked[:4]] == 1)
+    ]
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """What :func:`sniff_then` hands back for a file no reader claims (it is skipped)."""
+
+    source: str
+    rows: int = 0
+
+
+def sniff_then(work: Callable[[Any], Any], item: Sequence[Path | str]) -> Any:
+    """``work(item)``; for a run planned with :data:`DEFERRED`, its file is sniffed here first:
+    :class:`Unclaimed` when no reader claims it, else ``work`` on the run with the claiming
+    reader (as if discovery had sniffed it)."""
+    if getattr(item, "readers", None) != (DEFERRED,):
+        return work(item)
+    name = _claimed(Path(item[0]))
+    if name is None:
+        return Unclaimed(str(item[0]))
+    return work(RunFiles(item, (name,)))
 
 
 class RunFiles(tuple):

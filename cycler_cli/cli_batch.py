@@ -110,14 +110,27 @@ def collect_runs(
     glob files are sniffed in ``jobs`` processes (``None``: as many as :func:`auto_jobs` gives;
     ``workers``: the command's :func:`open_workers`). Each run names the readers that claimed
     its files, so they are not sniffed again."""
-    from cycler_cli.batch import auto_jobs, claim_files_parallel, discover, plan
+    from cycler_cli.batch import from_entries, list_entries, plan
+
+    entries = list_entries(paths, recursive=recursive)
+    check = [path for action, path, _ in entries if action == "check"]
+    found = from_entries(entries, dict(zip(map(str, check), _claim(check, jobs, workers))))
+    _report_skipped(found, paths, quiet)
+    return plan(list(found.files), link=link, join=join, readers=found.readers), found
+
+
+def _claim(paths: list[Path], jobs: int | None, workers: Any) -> list[str | None]:
+    from cycler_cli.batch import auto_jobs, claim_files_parallel
+
+    n = jobs if jobs is not None else auto_jobs([(p,) for p in paths])
+    return claim_files_parallel(paths, n, workers)
+
+
+def _report_skipped(found: Any, paths: list[Path], quiet: bool) -> None:
+    """List the skipped files on stderr (unless ``quiet``) with their count; InputError when
+    no file is left."""
     from cycler_cli.errors import InputError
 
-    def claim(candidates):
-        n = jobs if jobs is not None else auto_jobs([(p,) for p in candidates])
-        return claim_files_parallel(candidates, n, workers)
-
-    found = discover(paths, recursive=recursive, claim=claim)
     if found.skipped and not quiet:
         for path, reason in found.skipped:
             print(f"skipped: {path}: {reason}", file=sys.stderr)
@@ -129,7 +142,69 @@ def collect_runs(
             + (f" ({len(found.skipped)} skipped)" if found.skipped else ""),
             hint="check the path, pass --recursive for sub-folders, or see `cycler formats`",
         )
-    return plan(list(found.files), link=link, join=join, readers=found.readers), found
+
+
+def collect_and_execute(
+    work: Callable[[Any], Any],
+    paths: list[Path],
+    *,
+    recursive: bool,
+    link: bool,
+    join: bool,
+    quiet: bool,
+    jobs: int | None,
+    executor: "Executor",
+    scheduler: str | None,
+    on_outcome: Callable[[int, Any], None] | None = None,
+    workers: Any = None,
+) -> tuple[list[Any], Any]:
+    """:func:`collect_runs`, then :func:`execute`: the outcomes of the runs in order and the
+    discovery. When the runs go to worker processes, a folder or glob file whose run does not
+    depend on other files (:func:`cycler_cli.batch.deferrable`) is sniffed by the worker that
+    runs it (:func:`cycler_cli.batch.sniff_then`) instead of in a stage of its own before the
+    runs, and the skipped files are listed after the runs. The reports are the same either way."""
+    import functools
+
+    from cycler_cli.batch import DEFERRED, Unclaimed, auto_jobs, deferrable, from_entries, list_entries, plan, sniff_then
+
+    entries = list_entries(paths, recursive=recursive)
+    check = [path for action, path, _ in entries if action == "check"]
+    later = set()
+    if executor is Executor.process and not join and jobs != 1:
+        later = {str(path) for path in deferrable(entries, link=link)}
+    now = [path for path in check if str(path) not in later]
+    sniff_jobs = jobs if executor is Executor.process else 1  # a Dask batch sniffs here
+    claimed: dict[str, Any] = dict(zip(map(str, now), _claim(now, sniff_jobs, workers) if now else []))
+    claimed.update(dict.fromkeys(later, DEFERRED))
+    found = from_entries(entries, claimed)
+    runs = plan(list(found.files), link=link, join=join, readers=found.readers)
+    n = jobs if jobs is not None else auto_jobs(runs)
+    if not later or n <= 1 or len(runs) <= 1:  # in this process after all: sniff them here first
+        pending = [path for path in check if str(path) in later]
+        if pending:
+            claimed.update(zip(map(str, pending), _claim(pending, 1, workers)))
+            found = from_entries(entries, claimed)
+            runs = plan(list(found.files), link=link, join=join, readers=found.readers)
+        _report_skipped(found, paths, quiet)
+        outcomes = execute(
+            work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome, workers=workers
+        )
+        return outcomes, found
+
+    def on_run(index: int, outcome: Any) -> None:
+        if on_outcome is not None and not isinstance(outcome, Unclaimed):
+            on_outcome(index, outcome)
+
+    outcomes = execute(
+        functools.partial(sniff_then, work), runs, jobs=n, executor=executor, scheduler=scheduler, quiet=quiet,
+        on_outcome=on_run, workers=workers,
+    )
+    for run, outcome in zip(runs, outcomes):
+        if getattr(run, "readers", None) == (DEFERRED,):
+            claimed[str(run[0])] = not isinstance(outcome, Unclaimed)
+    found = from_entries(entries, claimed)
+    _report_skipped(found, paths, quiet)
+    return [outcome for outcome in outcomes if not isinstance(outcome, Unclaimed)], found
 
 
 def execute(
@@ -202,25 +277,22 @@ def run_check_batch(
     from cycler_cli.verdicts import CheckReport
 
     encode = encode or stream or text_only
+    work = functools.partial(
+        check_run, config=config, reader=reader, raise_internal=raise_internal, columns=columns, encode=encode,
+        text_only=text_only,
+    )
+
+    def on_outcome(index: int, outcome: Any) -> None:
+        if outcome.value.status == "error":
+            on_error(outcome.value)
+        if stream:
+            sys.stdout.write(outcome.text + "\n")
+            sys.stdout.flush()
+
     with open_workers(jobs, executor) as workers:
-        runs, _ = collect_runs(
-            paths, recursive=recursive, link=link, join=join, quiet=quiet,
-            jobs=jobs if executor is Executor.process else 1, workers=workers,
-        )
-        work = functools.partial(
-            check_run, config=config, reader=reader, raise_internal=raise_internal, columns=columns, encode=encode,
-            text_only=text_only,
-        )
-
-        def on_outcome(index: int, outcome: Any) -> None:
-            if outcome.value.status == "error":
-                on_error(outcome.value)
-            if stream:
-                sys.stdout.write(outcome.text + "\n")
-                sys.stdout.flush()
-
-        outcomes = execute(
-            work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome, workers=workers
+        outcomes, _ = collect_and_execute(
+            work, paths, recursive=recursive, link=link, join=join, quiet=quiet, jobs=jobs, executor=executor,
+            scheduler=scheduler, on_outcome=on_outcome, workers=workers,
         )
     report = CheckReport(files=tuple(o.value for o in outcomes), config=config.to_dict())
     return report, ([o.text for o in outcomes] if encode else None)
@@ -432,15 +504,12 @@ def register(app: typer.Typer) -> None:
             config_file=config,
             set_items=(),
         )
+        work = functools.partial(summary_run, config=cfg, reader=reader, raise_internal=bool(_state["debug"]), columns=columns)
         with open_workers(jobs, executor) as workers:
-            runs, found = collect_runs(
-                paths, recursive=recursive, link=link, join=False, quiet=quiet,
-                jobs=jobs if executor is Executor.process else 1, workers=workers,
+            outcomes, found = collect_and_execute(
+                work, paths, recursive=recursive, link=link, join=False, quiet=quiet, jobs=jobs, executor=executor,
+                scheduler=scheduler, workers=workers,
             )
-            work = functools.partial(
-                summary_run, config=cfg, reader=reader, raise_internal=bool(_state["debug"]), columns=columns
-            )
-            outcomes = execute(work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, workers=workers)
         rows = summary_mod.sort_rows([o.value for o in outcomes], sort, descending=descending)
         if format is SummaryFormat.csv:
             _write(summary_mod.to_csv(rows), output)

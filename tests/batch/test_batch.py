@@ -185,3 +185,32 @@ def test_the_default_jobs_run_small_batches_in_process(tmp_path: Path, monkeypat
     assert batch.auto_jobs(runs_of(small // 2, small // 2)) == 1
     spawned = batch.SMALL_BATCH_BYTES_SPAWNED
     assert batch.auto_jobs(runs_of(spawned // 2, spawned // 2)) == 7
+
+
+def test_deferrable_files_are_those_whose_run_stands_alone(tmp_path: Path) -> None:
+    """Sniffing a deferrable file later cannot change another run: not a file found twice, not
+    one of a linked group of two or more (unless --no-link), never a file named on its own."""
+    from cycler_cli.batch import deferrable, list_entries
+
+    for name in ("a.mpr", "x_01_OCV_C01.mpr", "x_02_GCPL_C01.mpr", "y_02_GCPL_C01.mpr", "x_01_OCV_C02.mpr", ".h.mpr"):
+        (tmp_path / name).write_bytes(b"")
+    entries = list_entries([tmp_path])
+    assert sorted(p.name for p in deferrable(entries)) == ["a.mpr", "x_01_OCV_C02.mpr", "y_02_GCPL_C01.mpr"]
+    assert sorted(p.name for p in deferrable(entries, link=False)) == [
+        "a.mpr", "x_01_OCV_C01.mpr", "x_01_OCV_C02.mpr", "x_02_GCPL_C01.mpr", "y_02_GCPL_C01.mpr",
+    ]
+    twice = list_entries([tmp_path, tmp_path / "a.mpr"])  # a.mpr from the folder and named on its own
+    assert "a.mpr" not in {p.name for p in deferrable(twice)}
+    assert deferrable(list_entries([tmp_path / "a.mpr"])) == []  # named: read whatever it is
+
+
+def test_sniff_then_claims_a_deferred_run_first(tree: Path) -> None:
+    from cycler_cli.batch import DEFERRED, RunFiles, Unclaimed, sniff_then
+
+    work = functools.partial(check_run, config=CheckConfig())
+    deferred = sniff_then(work, RunFiles([tree / "a.mpr"], [DEFERRED]))
+    known = work(RunFiles([tree / "a.mpr"], ["biologic-mpr"]))
+    assert deferred.value.to_dict() == known.value.to_dict() and deferred.error is None
+    assert sniff_then(work, RunFiles([tree / "README.md"], [DEFERRED])) == Unclaimed(str(tree / "README.md"))
+    named = sniff_then(work, (tree / "README.md",))  # not deferred: read as named, an error report
+    assert named.value.status == "error" and named.exit_code == EXIT_INPUT

@@ -175,3 +175,56 @@ def test_a_worker_killed_mid_run_is_that_runs_error_and_the_batch_goes_on(cli, r
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0] == f"error: {lost['error']}", lines
     assert "run fewer --jobs" in lines[0] and "Traceback" not in result.stderr
+
+
+def _mixed_folder(tmp_path: Path) -> Path:
+    """Runs of their own, a linked pair, a linked name alone, files no reader claims (one with
+    a linked name, next to a claimed part of its group), a hidden file and a sub-folder."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    _, first, second = _linked_pair(tmp_path)
+    shutil.move(first, folder / first.name)
+    shutil.move(second, folder / second.name)
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.mpr", folder / "a.mpr")
+    shutil.copy(SAMPLES / "li-lzp-li_80C_40uA.csv", folder / "b.csv")
+    shutil.copy(SAMPLES / "li-lzp-ltp_80C.mpr", folder / "lone_02_GCPL_C03.mpr")
+    shutil.copy(SAMPLES / "li-li_short.mpt", folder / "c.mpt")
+    (folder / "notes.txt").write_text("cell 12 leaked\n", encoding="utf-8")
+    (folder / "other_01_OCV_C07.mpr").write_bytes(b"not an mpr file at all")
+    shutil.copy(SAMPLES / "li-lzp-ltp_50C.mpr", folder / "other_02_GCPL_C07.mpr")
+    (folder / ".hidden.mpr").write_bytes((SAMPLES / "li-lzp-ltp_80C.mpr").read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("command", ["check", "summary"])
+def test_files_sniffed_by_the_workers_give_the_same_reports_and_skips(cli, tmp_path: Path, command: str) -> None:
+    """With --jobs 2 the files whose run stands alone are sniffed by the worker that runs them;
+    the report, the skipped files and their count are those of --jobs 1 (listed after the runs)."""
+    from cycler_cli.batch import DEFERRED, deferrable, list_entries
+
+    folder = _mixed_folder(tmp_path)
+    later = {p.name for p in deferrable(list_entries([folder]))}
+    assert later == {"a.mpr", "b.csv", "c.mpt", "lone_02_GCPL_C03.mpr", "notes.txt"}  # not the groups of two
+    assert DEFERRED not in later
+    one = cli(command, folder, "--jobs", 1, "-f", "json")
+    two = cli(command, folder, "--jobs", 2, "-f", "json")
+    assert one.exit_code == two.exit_code and one.stdout == two.stdout
+    assert sorted(one.stderr.splitlines()) == sorted(two.stderr.splitlines())
+    assert "skipped 3 file(s): 1 hidden file, 2 no reader recognises its content" in two.stderr
+    if command == "check":
+        names = ["a.mpr", "b.csv", "c.mpt", None, "lone_02_GCPL_C03.mpr", "other_02_GCPL_C07.mpr"]
+        expected = [str(folder / n) if n else f"{folder / 'cell_01_GCPL_C01.mpr'} + {folder / 'cell_02_GCPL_C01.mpr'}" for n in names]
+        assert [f["source"] for f in json.loads(two.stdout)["files"]] == expected
+    else:
+        skipped = [Path(s["path"]).name for s in json.loads(two.stdout)["skipped"]]
+        assert skipped == [".hidden.mpr", "notes.txt", "other_01_OCV_C07.mpr"]
+
+
+def test_a_folder_no_reader_claims_is_one_error_with_workers_too(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "junk"
+    folder.mkdir()
+    for k in range(5):
+        (folder / f"note{k}.txt").write_text("no data\n", encoding="utf-8")
+    result = cli("check", folder, "--jobs", 2, "-q")
+    assert result.exit_code == 3
+    assert result.stderr.strip().splitlines() == [f"error: no file a reader recognises in {folder} (5 skipped) -- check the path, pass --recursive for sub-folders, or see `cycler formats`"]
