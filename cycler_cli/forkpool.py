@@ -41,6 +41,12 @@ _FRAME = struct.Struct("=qq")  # a result's payload length and index; the payloa
 _INDICES_A_WRITE = 512
 
 
+#: The longest the main process waits on the pipes at a time. A Ctrl-C that lands just before
+#: the wait begins does not interrupt it; waking this often lets Python raise it anyway (a test
+#: interrupting two 30 s runs once waited for them).
+_POLL_S = 0.25
+
+
 class WorkerDied(CyclerError):
     """A worker process ended without handing back the run it had taken (exit code 4)."""
 
@@ -146,7 +152,7 @@ class _Stage:
             if not self.feed():
                 selector.register(self.task_w, EVENT_WRITE)
             while selector.get_map():
-                for key, _ in selector.select():
+                for key, _ in selector.select(_POLL_S):
                     fd = key.fd
                     if fd == self.task_w:
                         selector.unregister(fd)
