@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cycler_cli.errors import EXIT_INTERNAL, ConfigError, CyclerError
 
@@ -117,13 +117,20 @@ def discover(
     reader's name (or any true value) per file (default :func:`claim_files`; the CLI passes
     :func:`claim_files_parallel`)."""
     entries = list_entries(paths, recursive=recursive)
-    to_check = [path for action, path, _ in entries if action == "check"]
+    to_check = [e.path for e in entries if e.action == "check"]
     return from_entries(entries, dict(zip(map(str, to_check), (claim or claim_files)(to_check))))
 
 
-#: What :func:`list_entries` says of each path: ``keep`` (named on its own: read it, whatever it
-#: is), ``check`` (from a folder or glob: a run if a reader claims it) or ``skip`` (with the reason).
-Entry = tuple[str, Path, str]
+class Entry(NamedTuple):
+    """What :func:`list_entries` says of one path: ``action`` ``keep`` (named on its own: read
+    it, whatever it is), ``check`` (from a folder or glob: a run if a reader claims it) or
+    ``skip`` (for ``reason``); ``key``: the path made absolute and normalised, which tells a
+    file found twice ("" for a skip)."""
+
+    action: str
+    path: Path
+    reason: str
+    key: str = ""
 
 
 def list_entries(paths: Iterable[Path | str], *, recursive: bool = False) -> list[Entry]:
@@ -134,14 +141,14 @@ def list_entries(paths: Iterable[Path | str], *, recursive: bool = False) -> lis
         rel_parts = path.relative_to(top).parts if path.is_relative_to(top) else (path.name,)
         if any(part.startswith(".") for part in rel_parts):
             if path.is_file():
-                entries.append(("skip", path, SKIP_HIDDEN))
+                entries.append(Entry("skip", path, SKIP_HIDDEN))
             return
         if path.is_dir():
             return
         if not path.is_file():
-            entries.append(("skip", path, SKIP_NOT_FILE))
+            entries.append(Entry("skip", path, SKIP_NOT_FILE))
         else:
-            entries.append(("check", path, SKIP_UNCLAIMED))
+            entries.append(Entry("check", path, SKIP_UNCLAIMED, _key(path)))
 
     for arg in paths:
         path = Path(arg)
@@ -151,14 +158,14 @@ def list_entries(paths: Iterable[Path | str], *, recursive: bool = False) -> lis
         elif not path.exists() and _is_glob(str(arg)):
             matches = sorted(glob.glob(str(arg), recursive=recursive))
             if not matches:
-                entries.append(("keep", path, ""))  # reported as "no such file" by the reader
+                entries.append(Entry("keep", path, "", _key(path)))  # reported as "no such file" by the reader
             for match in matches:
                 match_path = Path(match)
                 if match_path.is_dir():
                     continue
                 consider(match_path, match_path.parent)
         else:
-            entries.append(("keep", path, ""))
+            entries.append(Entry("keep", path, "", _key(path)))
     return entries
 
 
@@ -173,11 +180,10 @@ def from_entries(entries: Sequence[Entry], claimed: dict[str, str | bool | None]
     skipped: list[tuple[str, str]] = []
     readers: dict[str, str] = {}
     seen: set[str] = set()
-    for action, path, reason in entries:
+    for action, path, reason, key in entries:
         if action == "skip" or (action == "check" and not claimed[str(path)]):
             skipped.append((str(path), reason))
             continue
-        key = _key(path)
         if key not in seen:
             seen.add(key)
             files.append(path)
@@ -202,7 +208,7 @@ def deferrable(entries: Sequence[Entry], *, link: bool = True) -> list[Path]:
 
     from cycler_cli.join import linked_key
 
-    kept = [(action, path, _key(path), linked_key(path) if link else None) for action, path, _ in entries if action != "skip"]
+    kept = [(e.action, e.path, e.key, linked_key(e.path) if link else None) for e in entries if e.action != "skip"]
     seen = Counter(key for _, _, key, _ in kept)
     groups = Counter(linked[:4] for _, _, _, linked in kept if linked is not None)
     return [
@@ -482,7 +488,7 @@ def auto_jobs(runs: Sequence[Sequence[Path | str]]) -> int:
     :func:`default_jobs`."""
     if len(runs) <= 1:
         return 1
-    small = SMALL_BATCH_BYTES if Workers(1).forks() else SMALL_BATCH_BYTES_SPAWNED
+    small = SMALL_BATCH_BYTES if stages_fork() else SMALL_BATCH_BYTES_SPAWNED
     total = 0
     for item in runs:
         for path in item:
@@ -597,6 +603,14 @@ def _worker_started() -> None:
 FORK_STAGES = True
 
 
+def stages_fork() -> bool:
+    """Whether each parallel stage forks its own children here (:data:`FORK_STAGES` on a
+    platform that forks), rather than using a pool."""
+    from cycler_cli import forkpool
+
+    return FORK_STAGES and forkpool.available()
+
+
 class Workers:
     """The worker processes of one command's parallel stages (sniffing a folder's files, then
     the runs): ``jobs`` of them. Where the platform forks (:data:`FORK_STAGES`), each stage
@@ -611,10 +625,8 @@ class Workers:
         self._pool: Any = None
 
     def forks(self) -> bool:
-        """Whether each stage forks its own children here."""
-        from cycler_cli import forkpool
-
-        return FORK_STAGES and forkpool.available()
+        """Whether each stage forks its own children here (:func:`stages_fork`)."""
+        return stages_fork()
 
     def pool(self):
         """The :class:`concurrent.futures.ProcessPoolExecutor` (started now if need be). With

@@ -110,13 +110,21 @@ def collect_runs(
     glob files are sniffed in ``jobs`` processes (``None``: as many as :func:`auto_jobs` gives;
     ``workers``: the command's :func:`open_workers`). Each run names the readers that claimed
     its files, so they are not sniffed again."""
-    from cycler_cli.batch import from_entries, list_entries, plan
+    from cycler_cli.batch import list_entries
 
     entries = list_entries(paths, recursive=recursive)
-    check = [path for action, path, _ in entries if action == "check"]
-    found = from_entries(entries, dict(zip(map(str, check), _claim(check, jobs, workers))))
+    check = [e.path for e in entries if e.action == "check"]
+    found, runs = _found_and_runs(entries, dict(zip(map(str, check), _claim(check, jobs, workers))), link, join)
     _report_skipped(found, paths, quiet)
-    return plan(list(found.files), link=link, join=join, readers=found.readers), found
+    return runs, found
+
+
+def _found_and_runs(entries: list[Any], claimed: dict[str, Any], link: bool, join: bool) -> tuple[Any, list[tuple[Path, ...]]]:
+    """The discovery of ``entries`` with these claims, and its runs."""
+    from cycler_cli.batch import from_entries, plan
+
+    found = from_entries(entries, claimed)
+    return found, plan(list(found.files), link=link, join=join, readers=found.readers)
 
 
 def _claim(paths: list[Path], jobs: int | None, workers: Any) -> list[str | None]:
@@ -165,10 +173,10 @@ def collect_and_execute(
     runs, and the skipped files are listed after the runs. The reports are the same either way."""
     import functools
 
-    from cycler_cli.batch import DEFERRED, Unclaimed, auto_jobs, deferrable, from_entries, list_entries, plan, sniff_then
+    from cycler_cli.batch import DEFERRED, Unclaimed, auto_jobs, deferrable, from_entries, list_entries, sniff_then
 
     entries = list_entries(paths, recursive=recursive)
-    check = [path for action, path, _ in entries if action == "check"]
+    check = [e.path for e in entries if e.action == "check"]
     later = set()
     if executor is Executor.process and not join and jobs != 1:
         later = {str(path) for path in deferrable(entries, link=link)}
@@ -176,15 +184,13 @@ def collect_and_execute(
     sniff_jobs = jobs if executor is Executor.process else 1  # a Dask batch sniffs here
     claimed: dict[str, Any] = dict(zip(map(str, now), _claim(now, sniff_jobs, workers) if now else []))
     claimed.update(dict.fromkeys(later, DEFERRED))
-    found = from_entries(entries, claimed)
-    runs = plan(list(found.files), link=link, join=join, readers=found.readers)
+    found, runs = _found_and_runs(entries, claimed, link, join)
     n = jobs if jobs is not None else auto_jobs(runs)
     if not later or n <= 1 or len(runs) <= 1:  # in this process after all: sniff them here first
         pending = [path for path in check if str(path) in later]
         if pending:
             claimed.update(zip(map(str, pending), _claim(pending, 1, workers)))
-            found = from_entries(entries, claimed)
-            runs = plan(list(found.files), link=link, join=join, readers=found.readers)
+            found, runs = _found_and_runs(entries, claimed, link, join)
         _report_skipped(found, paths, quiet)
         outcomes = execute(
             work, runs, jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet, on_outcome=on_outcome, workers=workers

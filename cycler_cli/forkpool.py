@@ -42,8 +42,8 @@ _INDICES_A_WRITE = 512
 
 
 #: The longest the main process waits on the pipes at a time. A Ctrl-C that lands just before
-#: the wait begins does not interrupt it; waking this often lets Python raise it anyway (a test
-#: interrupting two 30 s runs once waited for them).
+#: the wait begins does not interrupt it; waking this often lets Python raise it anyway (the
+#: likely cause of one run of the interrupt test that waited for its children's 30 s runs).
 _POLL_S = 0.25
 
 

@@ -1,6 +1,6 @@
 """A second thread for the long passes over one run.
 
-Reading a long ``.mpr`` (:func:`cycler_cli.io.biologic_mpr._stage_halves`) and analysing a long
+Reading a long ``.mpr`` (:func:`cycler_cli.io.biologic_mpr._stage_native`) and analysing a long
 run (:func:`cycler_cli.analysis.analyze`) put part of their work on a second thread: the compiled
 kernels and numpy's loops release the GIL, so on a machine with two cores or more the two parts
 run at once. Each part computes exactly what it computes on one thread (no result depends on

@@ -280,7 +280,7 @@ def test_analysis_reports_are_the_same_with_and_without_kernels(monkeypatch) -> 
     assert compared >= 20
 
 
-# --- the read on two threads (biologic_mpr._stage_halves) --------------------------------------
+# --- the read on two threads (biologic_mpr._stage_native) --------------------------------------
 
 
 def _count_halves(monkeypatch) -> list:

@@ -781,30 +781,31 @@ def _stage_columns(fh, data: DataModule) -> _Staged:
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         if one_call:
             _stage_native(fh, data, kernels, kernel_fields, derivation, derive_plan, columns, _two_threads(data))
-        for sl, records in () if one_call else _record_chunks(fh, data):
-            if kernel_fields:
-                kernels.gather(records, records.size, data.record_bytes, sl.start, kernel_fields)
-            for name, out in by_numpy.items():
-                if name == "Ewe-Ece/V" and pair:
-                    np.subtract(records[pair[0]], records[pair[1]], out=out[sl], dtype=np.float64)
-                    continue
-                fname, flag = fields[name]
-                if flag is None:
-                    out[sl] = records[fname]
-                elif flag.flag_dtype == "uint8":
-                    np.bitwise_and(records["flags"], np.uint8(flag.flag_mask), out=out[sl])
-                else:
-                    out[sl] = (records["flags"] & np.uint8(flag.flag_mask)) != 0
-            if derive_plan is not None:
-                derivation.add_native(
-                    kernels, derive_plan, records, records.size, data.record_bytes, columns["time/s"], columns.get("mode")
-                )
-            elif derivation is not None:
-                time_s = columns["time/s"]
-                derivation.add(
-                    time_s[sl],
-                    **{key: columns[name][sl] if key == "mode" else records[fields[name][0]] for key, name in derivation.needs.items()},
-                )
+        else:
+            for sl, records in _record_chunks(fh, data):
+                if kernel_fields:
+                    kernels.gather(records, records.size, data.record_bytes, sl.start, kernel_fields)
+                for name, out in by_numpy.items():
+                    if name == "Ewe-Ece/V" and pair:
+                        np.subtract(records[pair[0]], records[pair[1]], out=out[sl], dtype=np.float64)
+                        continue
+                    fname, flag = fields[name]
+                    if flag is None:
+                        out[sl] = records[fname]
+                    elif flag.flag_dtype == "uint8":
+                        np.bitwise_and(records["flags"], np.uint8(flag.flag_mask), out=out[sl])
+                    else:
+                        out[sl] = (records["flags"] & np.uint8(flag.flag_mask)) != 0
+                if derive_plan is not None:
+                    derivation.add_native(
+                        kernels, derive_plan, records, records.size, data.record_bytes, columns["time/s"], columns.get("mode")
+                    )
+                elif derivation is not None:
+                    time_s = columns["time/s"]
+                    derivation.add(
+                        time_s[sl],
+                        **{key: columns[name][sl] if key == "mode" else records[fields[name][0]] for key, name in derivation.needs.items()},
+                    )
 
         def whole_columns() -> dict[str, np.ndarray]:
             """The columns the derivation reads, whole: a second pass over the records."""

@@ -163,7 +163,7 @@ def test_the_default_jobs_run_small_batches_in_process(tmp_path: Path, monkeypat
     from cycler_cli import batch
 
     monkeypatch.setattr(batch, "default_jobs", lambda: 7)
-    monkeypatch.setattr(batch.Workers, "forks", lambda self: True)
+    monkeypatch.setattr(batch, "stages_fork", lambda: True)
 
     def runs_of(*sizes: int) -> list[tuple[Path]]:
         out = []
@@ -180,7 +180,7 @@ def test_the_default_jobs_run_small_batches_in_process(tmp_path: Path, monkeypat
     assert batch.auto_jobs(runs_of(small // 2, small // 2 - 1)) == 1
     assert batch.auto_jobs(runs_of(small // 2, small // 2)) == 7
     assert batch.auto_jobs(runs_of(small // 2, small // 2) + [(tmp_path / "missing.mpr",)]) == 7
-    monkeypatch.setattr(batch.Workers, "forks", lambda self: False)
+    monkeypatch.setattr(batch, "stages_fork", lambda: False)
     assert batch.SMALL_BATCH_BYTES < batch.SMALL_BATCH_BYTES_SPAWNED
     assert batch.auto_jobs(runs_of(small // 2, small // 2)) == 1
     spawned = batch.SMALL_BATCH_BYTES_SPAWNED
